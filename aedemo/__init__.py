@@ -1,0 +1,30 @@
+"""aedemo: how the classic face swap works, shown on cartoon characters.
+
+    import aedemo
+    cat = aedemo.IDENTITIES["cat"]
+    images = aedemo.render(cat, aedemo.sample_poses(8, seed=0))
+    run = aedemo.load_run("runs/demo")
+    swapped = run.swap(images, to="robot")
+
+Names are loaded on first use, so `import aedemo` (and `aedemo --help`) stays fast and does
+not import torch until something needs it.
+"""
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "IDENTITIES": "identities", "Identity": "identities", "get_identity": "identities",
+    "load_spec": "identities", "SpecError": "identities",
+    "FACTORS": "poses", "sample_poses": "poses", "motion": "poses", "MOTIONS": "poses",
+    "render": "renderer",
+    "AedemoError": "errors", "UsageError": "errors", "RunError": "errors",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name):
+    """Import the module that defines `name` the first time it is asked for."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'aedemo' has no attribute {name!r}")

@@ -1,0 +1,114 @@
+"""Pictures: tensors to labelled grids, PNGs and GIFs that say they are synthetic.
+
+    from aedemo.images import grid, save_png
+    sheet = grid([("A", a_images), ("A->B", swaps)], synthetic={"A->B"})
+    save_png(sheet, "preview.png", synthetic=True)
+
+Every picture that shows a swap carries a visible "synthetic" tag and text metadata saying
+it is a synthetic image made by aedemo.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+from .files import atomic_write
+
+SYNTHETIC_NOTE = "Synthetic image made by aedemo: cartoon characters, no real person."
+INK, PAPER, WARN = (30, 30, 40), (255, 255, 255), (200, 30, 60)
+
+
+def font(size: int = 12) -> ImageFont.ImageFont:
+    """Pillow's built-in scalable font (no font files needed)."""
+    return ImageFont.load_default(size=size)
+
+
+def to_pil(image, scale: int = 1) -> Image.Image:
+    """A (3, H, W) tensor in [0, 1] as a PIL image, enlarged `scale` times without blurring."""
+    array = (image.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
+    pil = Image.fromarray(array)
+    return pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST) if scale > 1 else pil
+
+
+def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[str] = frozenset(),
+         gap_after: set[str] = frozenset(), title: str = "") -> Image.Image:
+    """Columns of images (label, (n, 3, H, W) tensor) under a header; synthetic columns get a tag."""
+    n, _, h, w = columns[0][1].shape
+    cell_w, cell_h = w * scale, h * scale
+    head = 34 if synthetic else 20
+    top = 20 if title else 0
+    gaps = [8 if label in gap_after else 0 for label, _ in columns]
+    width = len(columns) * (cell_w + 2) + sum(gaps) + 2
+    footer = 16 if synthetic else 0
+    sheet = Image.new("RGB", (width, top + head + n * (cell_h + 2) + footer), PAPER)
+    draw = ImageDraw.Draw(sheet)
+    if title:
+        draw.text((4, 3), title, fill=INK, font=font(13))
+    x = 2
+    for (label, images), gap in zip(columns, gaps):
+        draw.text((x + cell_w // 2, top + 10), label, fill=INK, font=font(12), anchor="mm")
+        if label in synthetic:
+            draw.text((x + cell_w // 2, top + 25), "synthetic", fill=WARN, font=font(10), anchor="mm")
+        for row in range(n):
+            sheet.paste(to_pil(images[row], scale), (x, top + head + row * (cell_h + 2)))
+        x += cell_w + 2 + gap
+    if synthetic:
+        draw.text((4, sheet.height - 14), "SYNTHETIC - made by aedemo", fill=WARN, font=font(10))
+    return sheet
+
+
+def labelled_row(images, labels: list[str], scale: int = 2, title: str = "") -> Image.Image:
+    """One row of images with a caption under each (a contact-sheet strip)."""
+    n, _, h, w = images.shape
+    cell_w, cell_h = w * scale, h * scale
+    top = 18 if title else 0
+    sheet = Image.new("RGB", (n * (cell_w + 2) + 2, top + cell_h + 18), PAPER)
+    draw = ImageDraw.Draw(sheet)
+    if title:
+        draw.text((4, 2), title, fill=INK, font=font(13))
+    for i in range(n):
+        x = 2 + i * (cell_w + 2)
+        sheet.paste(to_pil(images[i], scale), (x, top))
+        draw.text((x + cell_w // 2, top + cell_h + 9), labels[i], fill=INK, font=font(10), anchor="mm")
+    return sheet
+
+
+def stack(pictures: list[Image.Image]) -> Image.Image:
+    """Pictures one under another on white."""
+    width = max(p.width for p in pictures)
+    sheet = Image.new("RGB", (width, sum(p.height for p in pictures)), PAPER)
+    y = 0
+    for p in pictures:
+        sheet.paste(p, (0, y))
+        y += p.height
+    return sheet
+
+
+def png_info(synthetic: bool) -> PngImagePlugin.PngInfo:
+    """PNG text chunks: the software, and whether the picture is synthetic."""
+    from . import __version__
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Software", f"aedemo {__version__}")
+    if synthetic:
+        info.add_text("Synthetic", "true")
+        info.add_text("Description", SYNTHETIC_NOTE)
+    return info
+
+
+def save_png(picture: Image.Image, path: str | Path, synthetic: bool = False) -> Path:
+    """Write a PNG atomically, with metadata; synthetic=True marks it as a made-up image."""
+    with atomic_write(path) as f:
+        picture.save(f, format="PNG", pnginfo=png_info(synthetic))
+    return Path(path)
+
+
+def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 100,
+             synthetic: bool = True) -> Path:
+    """Write a looping GIF atomically; its comment says it is synthetic."""
+    comment = SYNTHETIC_NOTE if synthetic else "made by aedemo"
+    with atomic_write(path) as f:
+        frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame,
+                       loop=0, comment=comment.encode(), optimize=False)
+    return Path(path)

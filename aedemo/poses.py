@@ -1,0 +1,156 @@
+"""Pose factors: what changes from frame to frame, shared by every identity.
+
+    from aedemo import FACTORS, sample_poses, motion
+    poses = sample_poses(8, seed=0)        # dict factor -> tensor of shape (8,)
+    frames = motion("talk", frames=24)     # the same kind of dict, one entry per frame
+
+Head pose (x, y, scale, roll) says where the head is; expression (gaze, eyes, mouth, smile)
+is what the swap has to transfer.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One named pose factor with its valid range, neutral value and meaning."""
+
+    name: str
+    low: float
+    high: float
+    neutral: float
+    help: str
+
+
+FACTORS: dict[str, Factor] = {
+    f.name: f
+    for f in [
+        Factor("x", -0.22, 0.22, 0.0, "head position, left (-) to right (+), fraction of half the frame"),
+        Factor("y", -0.22, 0.22, 0.0, "head position, up (-) to down (+), fraction of half the frame"),
+        Factor("scale", 0.8, 1.2, 1.0, "head size relative to the default"),
+        Factor("roll", -30.0, 30.0, 0.0, "head tilt in degrees, clockwise (+)"),
+        Factor("gaze_x", -1.0, 1.0, 0.0, "pupils look left (-) or right (+)"),
+        Factor("gaze_y", -1.0, 1.0, 0.0, "pupils look up (-) or down (+)"),
+        Factor("eye_open", 0.0, 1.0, 1.0, "0 = eyes shut (blink), 1 = wide open"),
+        Factor("mouth_open", 0.0, 1.0, 0.0, "0 = closed, 1 = wide open (talking)"),
+        Factor("smile", -1.0, 1.0, 0.3, "-1 = frown, 0 = flat, 1 = big smile"),
+    ]
+}
+HEAD_FACTORS = ("x", "y", "scale", "roll")
+EXPRESSION_FACTORS = ("gaze_x", "gaze_y", "eye_open", "mouth_open", "smile")
+MOTIONS = ("talk", "nod", "blink", "look", "tour")
+
+Poses = dict[str, torch.Tensor]
+
+
+def make_generator(seed: int | None = None) -> torch.Generator:
+    """A CPU generator seeded with `seed`, or from OS entropy when seed is None."""
+    gen = torch.Generator()
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(int(seed))
+    return gen
+
+
+def sample_poses(n: int, seed: int | None = None, rng: torch.Generator | None = None,
+                 fixed: dict[str, float] | None = None) -> Poses:
+    """Draw n poses uniformly within each factor's range; `fixed` pins some factors."""
+    gen = rng if rng is not None else make_generator(seed)
+    fixed = fixed or {}
+    poses = {}
+    for name, f in FACTORS.items():  # always the same draw order, so a seed means one thing
+        u = torch.rand(n, generator=gen)
+        poses[name] = torch.full((n,), float(fixed[name])) if name in fixed else f.low + (f.high - f.low) * u
+    return poses
+
+
+def neutral_poses(n: int, **values: float) -> Poses:
+    """n copies of the neutral pose, with some factors set to given values."""
+    check_values(values)
+    return {name: torch.full((n,), float(values.get(name, f.neutral))) for name, f in FACTORS.items()}
+
+
+def check_values(values: dict[str, float]) -> None:
+    """Raise UsageError naming the first unknown factor or out-of-range value."""
+    for name, value in values.items():
+        if name not in FACTORS:
+            raise UsageError(f"unknown factor {name!r}; factors are: {', '.join(FACTORS)}")
+        f = FACTORS[name]
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and f.low <= value <= f.high):
+            raise UsageError(f"{name}={value} is out of range; {name} goes from {f.low:g} to {f.high:g} ({f.help})")
+
+
+def index_poses(poses: Poses, index) -> Poses:
+    """Select the same rows of every factor."""
+    return {k: v[index] for k, v in poses.items()}
+
+
+def cat_poses(parts: list[Poses]) -> Poses:
+    """Concatenate pose dicts along the batch."""
+    return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+
+def _wave(t: torch.Tensor, cycles: float) -> torch.Tensor:
+    """A smooth 0..1..0 wave over t in [0, 1)."""
+    return 0.5 - 0.5 * torch.cos(2 * math.pi * cycles * t)
+
+
+def motion(name: str, frames: int = 24) -> Poses:
+    """A pose sequence for animations: talk, nod, blink, look or tour (all of them)."""
+    if name not in MOTIONS:
+        raise UsageError(f"unknown motion {name!r}; motions are: {', '.join(MOTIONS)}")
+    if frames < 2:
+        raise UsageError("an animation needs at least 2 frames")
+    t = torch.arange(frames) / frames
+    poses = neutral_poses(frames)
+    if name == "talk":
+        poses["mouth_open"] = 0.9 * _wave(t, 3) ** 0.7
+        poses["smile"] = 0.2 + 0.4 * torch.sin(2 * math.pi * t)
+    elif name == "nod":
+        poses["y"] = 0.12 * torch.sin(2 * math.pi * 2 * t)
+        poses["roll"] = 12.0 * torch.sin(2 * math.pi * t)
+        poses["gaze_y"] = 0.6 * torch.sin(2 * math.pi * 2 * t)
+    elif name == "blink":
+        poses["eye_open"] = 1.0 - _wave(t, 2) ** 3
+    elif name == "look":
+        poses["gaze_x"] = torch.sin(2 * math.pi * t)
+        poses["gaze_y"] = 0.7 * torch.sin(4 * math.pi * t)
+        poses["x"] = 0.08 * torch.sin(2 * math.pi * t)
+    else:  # tour: every factor moves, the head drifts, the face talks, blinks and looks
+        poses["x"] = 0.15 * torch.sin(2 * math.pi * t)
+        poses["y"] = 0.1 * torch.sin(4 * math.pi * t)
+        poses["scale"] = 1.0 + 0.15 * torch.sin(2 * math.pi * t + 1.0)
+        poses["roll"] = 20.0 * torch.sin(2 * math.pi * t + 2.0)
+        poses["gaze_x"] = torch.sin(6 * math.pi * t)
+        poses["gaze_y"] = 0.8 * torch.cos(4 * math.pi * t)
+        poses["eye_open"] = 1.0 - _wave(t, 3) ** 4
+        poses["mouth_open"] = 0.9 * _wave(t, 4) ** 0.7
+        poses["smile"] = torch.sin(2 * math.pi * t)
+    return {k: v.float() for k, v in poses.items()}
+
+
+def parse_settings(settings: list[str] | tuple[str, ...]) -> dict[str, float]:
+    """Parse FACTOR=VALUE strings (from `--set`) into checked numbers."""
+    values = {}
+    for item in settings:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--set needs FACTOR=VALUE, like mouth_open=0.8; got {item!r}")
+        if name not in FACTORS:
+            from .identities import closest_names
+            raise UsageError(f"unknown factor {name!r}{closest_names(name, FACTORS)} (factors: {', '.join(FACTORS)})")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"{name}={text!r} is not a number") from None
+        check_values({name: value})
+        values[name] = value
+    return values

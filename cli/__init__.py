@@ -1,0 +1,1 @@
+"""The `aedemo` command line: a thin click layer over the aedemo library."""
