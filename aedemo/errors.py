@@ -21,3 +21,9 @@ class UsageError(AedemoError, ValueError):
     """The request itself is wrong (unknown name, value out of range): exit 2."""
 
     exit_code = 2
+
+
+class Interrupted(AedemoError):
+    """The user pressed Ctrl-C; work was saved first: exit 130."""
+
+    exit_code = 130

@@ -57,6 +57,7 @@ def atomic_write(path: str | Path, mode: str = "wb"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs should be readable like any file
         os.replace(tmp, path)
     except OSError as e:
         _remove(tmp)

@@ -72,7 +72,7 @@ def main():
     cli.main()
 
 
-from . import draw
+from . import draw, train  # noqa: E402  (command modules import click only)
 
-for command in (draw.identities, draw.render):
+for command in (draw.identities, draw.render, train.train):
     cli.add_command(command)

@@ -1,0 +1,132 @@
+"""Extract and convert: find the head, cut out an upright crop, and paste a crop back.
+
+    geometry = crop_geometry([blob, robot])          # how much around the head a crop holds
+    head = aligner.estimate(frames)                  # x, y, scale, roll read from pixels only
+    crops = crop(frames, head, geometry, size=40)    # every head centred, upright, same size
+    frames_out = paste(frames, new_crops, head, geometry)
+
+This is what faceswap and DeepFaceLab do with real faces: a detector finds landmarks, a
+similarity transform (shift, scale, turn) maps them to a template, and the autoencoder only
+ever sees aligned faces. Our aligner finds three landmarks (the two eye centres and the mouth)
+as heatmaps, then fits the transform by least squares.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .identities import Identity
+from .renderer import EYE_X, EYE_Y, HEAD_BOX, HEAD_RADIUS, LINE, MOUTH_Y, REACH
+
+LANDMARKS = torch.tensor([[-EYE_X, EYE_Y], [EYE_X, EYE_Y], [0.0, MOUTH_Y]])  # in head units
+FEATHER = 0.08  # width of the soft edge when a crop is pasted back, as a fraction of its half-side
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where a crop sits in head units: its centre is (0, center_v), half its side is `half`."""
+
+    center_v: float
+    half: float
+
+
+def crop_geometry(identities: list[Identity]) -> Geometry:
+    """A square around the head big enough for every identity's ears, antennas and bows."""
+    top = max(HEAD_BOX[i.head][1] + max([REACH.get(e, 0.2) for e in i.extras], default=0.0) for i in identities)
+    top, bottom, side = top + LINE + 0.05, 1.0 + LINE + 0.05, 1.3 + LINE
+    return Geometry(center_v=(bottom - top) / 2, half=max(side, (top + bottom) / 2))
+
+
+def crop_to_frame(head: dict, geometry: Geometry) -> torch.Tensor:
+    """(n, 2, 3) affine maps from crop coordinates [-1, 1] to frame coordinates [-1, 1]."""
+    radius = HEAD_RADIUS * head["scale"]
+    theta = head["roll"] * (math.pi / 180)
+    c, s = torch.cos(theta), torch.sin(theta)
+    k = radius * geometry.half
+    tx = head["x"] - radius * s * geometry.center_v
+    ty = head["y"] + radius * c * geometry.center_v
+    return torch.stack([torch.stack([k * c, -k * s, tx], -1), torch.stack([k * s, k * c, ty], -1)], 1)
+
+
+def invert(affine: torch.Tensor) -> torch.Tensor:
+    """Inverse of (n, 2, 3) affine maps."""
+    linear_inv = torch.linalg.inv(affine[:, :, :2])
+    return torch.cat([linear_inv, -linear_inv @ affine[:, :, 2:]], 2)
+
+
+def crop(frames: torch.Tensor, head: dict, geometry: Geometry, size: int) -> torch.Tensor:
+    """Aligned crops (n, c, size, size): each head centred, upright and the same size."""
+    affine = crop_to_frame({k: v.to(frames.device, torch.float32) for k, v in head.items()}, geometry)
+    grid = F.affine_grid(affine, (len(frames), frames.shape[1], size, size), align_corners=False)
+    return F.grid_sample(frames, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def paste(frames: torch.Tensor, crops: torch.Tensor, head: dict, geometry: Geometry) -> torch.Tensor:
+    """Warp crops back into the frames at the head's place, blending across a soft edge."""
+    n, c, h, w = frames.shape
+    affine = invert(crop_to_frame({k: v.to(frames.device, torch.float32) for k, v in head.items()}, geometry))
+    grid = F.affine_grid(affine, (n, c, h, w), align_corners=False)   # frame pixel -> crop coordinates
+    pasted = F.grid_sample(crops, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    inside = (1.0 - grid.abs().amax(-1)) / FEATHER                      # 1 well inside the crop, 0 outside
+    weight = inside.clamp(0.0, 1.0).unsqueeze(1)
+    return frames + weight * (pasted - frames)
+
+
+def landmarks_in_frame(head: dict) -> torch.Tensor:
+    """(n, 3, 2) frame coordinates of the eye centres and the mouth for known head poses."""
+    radius = (HEAD_RADIUS * head["scale"]).view(-1, 1)
+    theta = head["roll"].view(-1, 1) * (math.pi / 180)
+    c, s = torch.cos(theta), torch.sin(theta)
+    u, v = LANDMARKS[:, 0].to(radius.device), LANDMARKS[:, 1].to(radius.device)
+    x = head["x"].view(-1, 1) + radius * (c * u - s * v)
+    y = head["y"].view(-1, 1) + radius * (s * u + c * v)
+    return torch.stack([x, y], -1)
+
+
+def fit_similarity(points: torch.Tensor) -> dict:
+    """Least-squares shift, scale and turn that carry the template landmarks onto `points`."""
+    template = LANDMARKS.to(points.device)
+    p = template - template.mean(0)
+    q = points - points.mean(1, keepdim=True)
+    norm = (p * p).sum()
+    a = (p * q).sum((1, 2)) / norm                                     # scale * cos(roll)
+    b = (p[:, 0] * q[:, :, 1] - p[:, 1] * q[:, :, 0]).sum(1) / norm    # scale * sin(roll)
+    radius, theta = torch.sqrt(a * a + b * b), torch.atan2(b, a)
+    center = points.mean(1) - radius.view(-1, 1) * torch.stack(
+        [torch.cos(theta) * template[:, 0].mean() - torch.sin(theta) * template[:, 1].mean(),
+         torch.sin(theta) * template[:, 0].mean() + torch.cos(theta) * template[:, 1].mean()], -1)
+    return {"x": center[:, 0], "y": center[:, 1], "scale": radius / HEAD_RADIUS, "roll": theta * (180 / math.pi)}
+
+
+class Aligner(nn.Module):
+    """Frames -> three landmark heatmaps -> soft-argmax points -> head pose."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 16, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(16, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(width, width, 3, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=2, dilation=2), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=4, dilation=4), nn.ReLU(),
+            nn.Conv2d(width, width, 3, padding=8, dilation=8), nn.ReLU(),
+            nn.Conv2d(width, len(LANDMARKS), 1),
+        )
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """(n, 3, 2) landmark positions in frame coordinates [-1, 1]."""
+        heat = self.net(frames)
+        n, k, h, w = heat.shape
+        prob = heat.float().flatten(2).softmax(-1).view(n, k, h, w)
+        xs = (torch.arange(w, device=frames.device, dtype=torch.float32) + 0.5) * (2.0 / w) - 1.0
+        ys = (torch.arange(h, device=frames.device, dtype=torch.float32) + 0.5) * (2.0 / h) - 1.0
+        return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
+
+    @torch.no_grad()
+    def estimate(self, frames: torch.Tensor) -> dict:
+        """Head pose (x, y, scale, roll) read from the pixels alone."""
+        return fit_similarity(self(frames).float())

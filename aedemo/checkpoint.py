@@ -1,0 +1,69 @@
+"""Checkpoints: weights, optimiser, step, random state and config in one file.
+
+    save_checkpoint("runs/x/checkpoint.pt", trainer, elapsed=12.5, best_loss=0.01)
+    state = load_checkpoint("runs/x/checkpoint.pt")    # refuses anything that is not ours
+
+Saved atomically (a crash never leaves half a file) and loaded with `weights_only=True`, so a
+checkpoint can only ever contain tensors and plain data: a file that tries to run code when it
+is loaded is refused, not executed.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+
+from .errors import RunError
+from .files import atomic_write
+
+FORMAT = "aedemo-checkpoint-1"
+REQUIRED = ("format", "config", "model", "optimizer", "step", "elapsed", "rng", "best_loss")
+
+
+def save_checkpoint(path: str | Path, trainer, elapsed: float, best_loss: float) -> Path:
+    """Write the trainer's whole state to `path` atomically."""
+    state = {
+        "format": FORMAT,
+        "config": trainer.cfg.to_dict(),
+        "model": trainer.model.state_dict(),
+        "aligner": trainer.aligner.state_dict() if trainer.aligner is not None else {},
+        "optimizer": trainer.optimizer.state_dict(),
+        "step": trainer.step,
+        "elapsed": float(elapsed),
+        "rng": trainer.gen.get_state(),
+        "best_loss": float(best_loss),
+    }
+    with atomic_write(path) as f:
+        torch.save(state, f)
+    return Path(path)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Read a checkpoint safely, or raise RunError with one line saying what is wrong."""
+    path = Path(path)
+    if not path.is_file():
+        raise RunError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsafe content"
+        raise RunError(f"{path} was refused: it is not a plain aedemo checkpoint ({first[:120]})") from None
+    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError) as e:
+        reason = "empty file" if path.stat().st_size == 0 else (str(e).strip().splitlines() or ["unreadable"])[0][:120]
+        raise RunError(f"{path} is damaged or not an aedemo checkpoint ({reason})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise RunError(f"{path} is not an aedemo checkpoint")
+    missing = [k for k in REQUIRED if k not in state]
+    if missing:
+        raise RunError(f"{path} is incomplete: it lacks {', '.join(missing)}")
+    return state
+
+
+def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) -> None:
+    """Load a state dict, turning an architecture mismatch into one clear line."""
+    try:
+        module.load_state_dict(weights, strict=True)
+    except (RuntimeError, TypeError, KeyError) as e:
+        first = str(e).strip().splitlines()[0][:160]
+        raise RunError(f"{path}: the {what} weights do not match the run's config ({first})") from None

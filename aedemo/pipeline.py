@@ -1,0 +1,56 @@
+"""The whole swap on frames: extract (align) -> encode -> decode as the target -> convert (paste).
+
+    pipe = Pipeline(model, aligner, geometry)
+    out = pipe.swap(frames, to="robot")              # whole frames in, whole frames out
+    crops, head = pipe.extract(frames)               # the aligned crops the autoencoder sees
+
+With `aligned=False` the autoencoder sees and returns whole frames: the naive pipeline, kept
+because its failure (it learns where the head is, not the expression) is part of the lesson.
+"""
+from __future__ import annotations
+
+import torch
+
+from .align import Aligner, Geometry, crop, paste
+from .model import SwapAutoencoder
+
+
+class Pipeline:
+    """A trained autoencoder plus the aligner that feeds it."""
+
+    def __init__(self, model: SwapAutoencoder, aligner: Aligner | None, geometry: Geometry | None):
+        self.model, self.aligner, self.geometry = model, aligner, geometry
+
+    @property
+    def aligned(self) -> bool:
+        """True when the autoencoder works on aligned crops."""
+        return self.aligner is not None
+
+    @property
+    def device(self) -> torch.device:
+        """Where the model's weights live."""
+        return next(self.model.parameters()).device
+
+    @torch.no_grad()
+    def extract(self, frames: torch.Tensor) -> tuple[torch.Tensor, dict | None]:
+        """Aligned crops and the head pose the aligner read from each frame."""
+        if not self.aligned:
+            return frames, None
+        head = self.aligner.estimate(frames)
+        return crop(frames, head, self.geometry, self.model.cfg.crop), head
+
+    @torch.no_grad()
+    def swap(self, frames: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
+        """Frames of any identity -> the same frames with `to` drawn in each pose."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            frames = frames.to(self.device, torch.float32)
+            out = []
+            for part in frames.split(256):
+                crops, head = self.extract(part)
+                swapped = self.model.swap(crops, to=to, source=source).float()
+                out.append(paste(part, swapped, head, self.geometry) if self.aligned else swapped)
+            return torch.cat(out)
+        finally:
+            self.model.train(was_training)

@@ -1,0 +1,201 @@
+"""Training: fresh renders every step, one loss per decoder on its own identity.
+
+    aedemo train --a blob --b robot --time 60           # the default recipe, about a minute
+    aedemo train --a blob --b robot --steps 400 --out runs/x
+    aedemo train --out runs/x --steps 800 --resume       # continue the same run to step 800
+
+    from aedemo.train import TrainConfig, train
+    run = train(TrainConfig(a="blob", b="robot", time=60), out="runs/blob-robot")
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+import torch.nn.functional as F
+
+from .align import Aligner, crop_geometry
+from .data import make_batch
+from .errors import RunError, UsageError
+from .identities import get_identity
+from .model import ModelConfig, SwapAutoencoder
+from .pipeline import Pipeline
+from .poses import make_generator
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a run; saved to config.json so the run can be reproduced."""
+
+    a: str = "blob"                  # first identity (name or spec.json)
+    b: str = "robot"                 # second identity
+    more: tuple[str, ...] = ()       # further identities (K > 2)
+    size: int = 64                   # frame size in pixels
+    crop: int = 40                   # aligned crop size the autoencoder sees
+    latent: int = 32                 # shared code size (bottleneck)
+    width: int = 32                  # channels of the first conv layer
+    norm: bool = True                # GroupNorm in encoder and decoders
+    encoders: str = "shared"         # "shared" or "separate" (the ablation)
+    aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
+    batch: int = 32                  # images per identity per step
+    lr: float = 1e-3                 # Adam learning rate
+    warp: bool = True                # random warp on the encoder's input
+    jitter: float = 1.0              # alignment noise during training (1 = typical aligner error)
+    feature_weight: float = 10.0     # extra loss weight on the eyes+mouth region
+    precision: str = "auto"          # "bf16", "fp32", or "auto" (bf16 on CPUs that support it)
+    seed: int = 0                    # seeds weights, poses, warps: same seed, same run
+    device: str = "auto"             # auto, cpu, cuda or mps
+    steps: int | None = None         # total steps (with --resume: continue up to this)
+    time: float | None = 60.0        # wall-clock budget in seconds (None: no limit)
+    save_every: int = 50             # steps between previews, log rows and checkpoints
+    identities: dict = field(default_factory=dict)   # filled in: name -> full spec, for portability
+
+    def names(self) -> list[str]:
+        """Identity names in order."""
+        return list(self.identities)
+
+    def model_config(self) -> ModelConfig:
+        """The architecture part of the settings."""
+        return ModelConfig(crop=self.crop if self.aligned else self.size, latent=self.latent,
+                           width=self.width, encoders=self.encoders, norm=self.norm)
+
+    def to_dict(self) -> dict:
+        """Plain dict for JSON."""
+        d = asdict(self)
+        d["more"] = list(self.more)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """Rebuild from config.json, refusing unknown keys."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise RunError(f"config has unknown settings: {', '.join(sorted(unknown))}")
+        d = dict(d)
+        d["more"] = tuple(d.get("more", ()))
+        return cls(**d)
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Refuse settings that cannot work, with one line naming the option."""
+    from .identities import identity_from_dict, identity_to_dict
+    from .renderer import SIZES
+    if not cfg.identities:
+        ids = [get_identity(x) for x in (cfg.a, cfg.b, *cfg.more)]
+        names = [i.name for i in ids]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise UsageError(f"identity {dup[0]!r} is given twice; a swap needs different characters")
+        cfg.identities = {i.name: identity_to_dict(i) for i in ids}
+    else:
+        for spec in cfg.identities.values():
+            identity_from_dict(spec)
+    checks = [
+        (SIZES[0] <= cfg.size <= SIZES[1], f"--size must be from {SIZES[0]} to {SIZES[1]}"),
+        (16 <= cfg.crop <= 128, "--crop must be from 16 to 128"),
+        (1 <= cfg.latent <= 1024, "--latent must be from 1 to 1024"),
+        (8 <= cfg.width <= 256 and cfg.width % 8 == 0, "--width must be a multiple of 8 from 8 to 256"),
+        (1 <= cfg.batch <= 4096, "--batch must be from 1 to 4096"),
+        (math.isfinite(cfg.lr) and 0 < cfg.lr <= 1.0, "--lr must be above 0 and at most 1"),
+        (cfg.steps is None or cfg.steps >= 1, "--steps must be at least 1"),
+        (cfg.time is None or (math.isfinite(cfg.time) and cfg.time > 0), "--time must be a positive number of seconds"),
+        (cfg.save_every >= 1, "--save-every must be at least 1"),
+        (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
+        (cfg.precision in ("auto", "bf16", "fp32"), "--precision must be auto, bf16 or fp32"),
+        (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UsageError(message)
+
+
+def pick_device(name: str) -> torch.device:
+    """auto -> cuda if present, else mps, else cpu; an explicit choice must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA GPU is available here (try --device cpu)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: Apple's Metal backend is not available here (try --device cpu)")
+    if name not in ("cpu", "cuda", "mps"):
+        raise UsageError(f"--device must be auto, cpu, cuda or mps, not {name!r}")
+    return torch.device(name)
+
+
+def autocast_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
+    """bf16 autocast where the hardware runs it fast, else None (fp32)."""
+    if cfg.precision == "fp32":
+        return None
+    if cfg.precision == "bf16":
+        return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":
+        caps = torch.backends.cpu.get_cpu_capability().lower()
+        return torch.bfloat16 if "avx512" in caps or "amx" in caps else None
+    return None
+
+
+class Trainer:
+    """Model, aligner, optimizers and the data generator for one run."""
+
+    def __init__(self, cfg: TrainConfig, device: torch.device):
+        from .identities import identity_from_dict
+        self.cfg, self.device = cfg, device
+        self.identities = {n: identity_from_dict(s) for n, s in cfg.identities.items()}
+        with torch.random.fork_rng(devices=[]):  # weight init: seeded, global state left as it was
+            torch.manual_seed(cfg.seed)
+            self.model = SwapAutoencoder(cfg.model_config(), cfg.names()).to(device)
+            self.aligner = Aligner().to(device) if cfg.aligned else None
+        self.geometry = crop_geometry(list(self.identities.values())) if cfg.aligned else None
+        params = list(self.model.parameters()) + (list(self.aligner.parameters()) if self.aligner else [])
+        self.optimizer = torch.optim.Adam(params, lr=cfg.lr)
+        self.gen = make_generator(cfg.seed)
+        self.dtype = autocast_dtype(cfg, device)
+        self.step = 0
+
+    def pipeline(self) -> Pipeline:
+        """The current model as a frames-in, frames-out swap pipeline."""
+        return Pipeline(self.model, self.aligner, self.geometry)
+
+    def train_step(self) -> dict:
+        """One optimisation step on a fresh batch; returns the losses."""
+        batch = make_batch(self.identities, self.cfg, self.gen, self.geometry, self.device)
+        losses = {}
+        with torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
+            total = 0.0
+            for name, b in batch.items():
+                out = self.model(b["input"], name).float()
+                loss = (b["weight"] * (out - b["target"]).pow(2)).mean() / b["weight"].mean()
+                losses[f"loss_{name}"] = loss
+                total = total + loss
+            if self.aligner is not None:
+                frames = torch.cat([b["frames"] for b in batch.values()])
+                truth = torch.cat([b["landmarks"] for b in batch.values()])
+                losses["loss_align"] = F.mse_loss(self.aligner(frames).float(), truth) * 100
+                total = total + losses["loss_align"]
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        self.step += 1
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+
+def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progress: bool = True):
+    """Train a run into the folder `out` and return it loaded (see aedemo.run.Run)."""
+    from .runfolder import RunWriter
+    check_config(cfg)
+    if cfg.steps is None and cfg.time is None:
+        raise UsageError("give a budget: --time SECONDS or --steps N")
+    writer = RunWriter.open(cfg, out, resume=resume)
+    device = pick_device(cfg.device)
+    trainer = Trainer(writer.cfg, device)
+    writer.restore(trainer)
+    return writer.loop(trainer, progress=progress, clock=time.monotonic)
