@@ -1,0 +1,304 @@
+"""The lesson page: one self-contained report.html per run, readable offline on any screen.
+
+    aedemo report runs/blob-robot                     # rebuild runs/blob-robot/report.html
+
+    from aedemo.report import write_report
+    path = write_report("runs/blob-robot")            # pipeline=... adds the model's own pictures
+
+Seven sections, each a picture first and a few plain sentences: the idea, the data, training,
+the swap, why a shared encoder, the shared code, responsible use. Images are inlined as data:
+URIs and a Content-Security-Policy forbids scripts and fetches, so the file works from a USB
+stick. Every string from the run is HTML-escaped. A missing artifact is named in one sentence
+and the rest of the page is still built.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .diagram import line_chart, model_svg, pipeline_stages
+from .errors import RunError, UsageError
+from .files import write_text
+from .gallery import contact_sheet
+from .identities import Identity, identity_from_dict
+from .page import esc, figure, flat_rows, image_file, missing, page, picture_tag, png_uri, table
+from .pipeline import Pipeline
+from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
+from .run import load_run
+from .runfolder import read_config
+from .texts import PROBES, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
+from .train import TrainConfig
+
+LOG_LABELS = {"swap_psnr": "whole frame", "swap_psnr_features": "eyes and mouth", "loss_align": "aligner",
+              "loss": "total"}  # log.csv columns, as the page names them
+
+
+@dataclass
+class RunView:
+    """What the report knows about one run folder."""
+
+    folder: Path                     # the run folder
+    config: dict                     # config.json as written by training (reproduce, versions)
+    settings: TrainConfig            # the run's settings, validated
+    identities: dict[str, Identity]  # the run's characters, in order (A, B, ...)
+    stages: dict                     # tensors of one swap, stage by stage (see diagram.pipeline_stages)
+    model_note: str                  # why the model's own pictures are missing, or ""
+
+    def file(self, name: str) -> Path:
+        """A path inside the run folder."""
+        return self.folder / name
+
+    def image(self, name: str, alt: str, pixelated: bool = True) -> str | None:
+        """An inline <img> of a file in the run, or None."""
+        return image_file(self.file(name), alt, pixelated)
+
+    def json(self, name: str):
+        """A JSON file of the run, or None when it is missing or unreadable."""
+        try:
+            return json.loads(self.file(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return None
+
+    def absent(self, name: str, how: str) -> str:
+        """The one sentence shown instead of a missing or unreadable artifact."""
+        state = "could not be read" if self.file(name).exists() else "is not in this run yet"
+        return missing(f"{name} {state}; {how}")
+
+
+def read_run(run_dir: str | Path, pipeline: Pipeline | None = None) -> RunView:
+    """Settings, identities and (from checkpoint.pt unless given) the pipeline of a run folder."""
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise UsageError(f"no run folder at {folder}")
+    settings = read_config(folder)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    identities = {name: identity_from_dict(spec) for name, spec in settings.identities.items()}
+    note = ""
+    if pipeline is None and (folder / "checkpoint.pt").exists():
+        try:
+            pipeline = load_run(folder).pipeline
+        except RunError as e:
+            note = f"The model's own pictures are missing because its checkpoint could not be loaded: {e}"
+    elif pipeline is None:
+        note = "The model's own pictures (crops, codes, swaps) appear here once the run has a checkpoint.pt."
+    a, b = list(identities.values())[:2]
+    stages = pipeline_stages(a, b, pipeline, settings.size)
+    return RunView(folder, config, settings, identities, stages, note)
+
+
+def section(number: int, body: str) -> str:
+    """One numbered section with its anchor and title."""
+    key, title = SECTIONS[number - 1]
+    return f'<section id="{key}"><h2>{number}. {esc(title)}</h2>{body}</section>'
+
+
+def idea(run: RunView) -> str:
+    """Section 1: the model diagram and the pipeline, with this run's pictures."""
+    a, b = list(run.identities)[:2]
+    s = run.stages
+    out = [figure(model_svg(s, png_uri, a, b),
+                  "Black paths: training. Red path: the swap. Pictures: this run's model on one pose "
+                  "(the swap is synthetic).",
+                  scroll=True), '<p class="narrow">Swipe the diagram sideways to see all of it.</p>']
+    latent = run.settings.latent
+    out.append(f"<p>The <b>encoder</b> squeezes a face into a short list of numbers, the <b>code</b>"
+               f" ({esc(latent)} numbers in this run), drawn above as a column of "
+               f"cells (red above zero, blue below). Each character has its own <b>decoder</b> that draws "
+               f"that character from a code. In training, pictures of {esc(a)} go through the encoder and "
+               f"{esc(a)}'s decoder, pictures of {esc(b)} through the <i>same</i> encoder and {esc(b)}'s "
+               f"decoder, and each decoder learns to redraw its own character.</p>"
+               f"<p>Because one encoder serves both, its code can only describe what the two have in common: "
+               f"where the eyes look, blinks, how wide the mouth opens, the smile. The swap is just a change "
+               f"of wiring (red): encode {esc(a)}, decode with {esc(b)}'s decoder.</p>")
+    if "swap_frame" in s:
+        step = [("frame_a", f"the frame: {a}"), ("crop_a", "extract: aligned crop"),
+                ("swap_crop", f"decoded as {b} (synthetic)"), ("swap_frame", "converted: pasted back"),
+                ("truth", "the true swap")]
+        cells = [f'<figure><img class="px" src="{png_uri(s[k])}" alt="{esc(c)}"><figcaption>{esc(c)}'
+                 f"</figcaption></figure>" for k, c in step]
+        out.append(f'<h3>Inside the pipeline</h3><div class="strip">{"<span class=arrow>&rarr;</span>".join(cells[:4])}'
+                   f'<span class="arrow">vs</span>{cells[4]}</div>')
+    else:
+        out.append(missing(run.model_note))
+    out.append("<p>Real face-swap tools wrap the autoencoder in a pipeline. <b>Extract</b>: find the head in "
+               "the frame and cut out an upright, centred crop (tools for real faces use face landmarks; here "
+               "a small network finds the eyes and the mouth). <b>Swap</b> the crop. <b>Convert</b>: warp the "
+               "new face back into the frame and blend its edges. Because the characters are drawn by a "
+               "program, we can also draw the true answer, B in exactly A's pose, and compare.</p>")
+    return section(1, "".join(out))
+
+
+def data(run: RunView) -> str:
+    """Section 2: the characters in the same poses; identity versus pose factors."""
+    names = list(run.identities)
+    sheet = picture_tag(contact_sheet(list(run.identities.values())), "The characters in the same six poses")
+    traits = [[n, f"{i.description + ': ' if i.description else ''}{i.head} head, {i.eye_shape} eyes, "
+               f"{i.mouth_style} mouth" + (f", extras: {', '.join(i.extras)}" if i.extras else "")]
+              for n, i in run.identities.items()]
+
+    def factors(kind: tuple[str, ...]) -> list[list[str]]:
+        """Rows of name (range) and meaning."""
+        return [[f"{k} ({FACTORS[k].low:g} to {FACTORS[k].high:g})", FACTORS[k].help] for k in kind]
+
+    return section(2, figure(sheet, "Rows: characters. Columns: the same pose for everyone.")
+                   + f"<p>Each row is one character ({esc(', '.join(names))}); each column is one pose. "
+                   "<b>Identity</b> is what never changes along a row: head shape, colours, eyes, mouth, "
+                   "extras like ears or an antenna. <b>Pose</b> is what changes from column to column, and it "
+                   "means the same for every character.</p>"
+                   + table(["character", "identity: what never changes"], traits)
+                   + table(["head pose", "where the head is" + (": the aligner takes it out" if
+                                                                run.settings.aligned else "")], factors(HEAD_FACTORS))
+                   + table(["expression", "what the swap has to carry over"], factors(EXPRESSION_FACTORS))
+                   + "<p>There is no fixed data set: every training step draws fresh random poses and renders "
+                   "them. A fixed set of held-out poses is never trained on; it is kept for scoring.</p>")
+
+
+def read_log(run: RunView) -> tuple[list[float], dict[str, list[float]]]:
+    """log.csv as steps and one list per numeric column (NaN where a row has no value)."""
+    with run.file("log.csv").open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    steps = [number(row.get("step"), float(i)) for i, row in enumerate(rows)]
+    columns = [c for c in (rows[0] if rows else {}) if c and c != "step"]
+    return steps, {c: [number(row.get(c), math.nan) for row in rows] for c in columns}
+
+
+def number(text, default: float) -> float:
+    """A finite float from a CSV cell, else `default`."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
+
+
+def label(column: str) -> str:
+    """What the page calls a log.csv column."""
+    if column in LOG_LABELS:
+        return LOG_LABELS[column]
+    return f"{column[5:]}'s decoder" if column.startswith("loss_") else column
+
+
+def curves(steps: list[float], columns: dict[str, list[float]], keep) -> dict[str, list[float]]:
+    """The columns `keep` accepts that have at least two values, under learner-friendly names."""
+    return {label(c): ys for c, ys in columns.items() if keep(c) and sum(math.isfinite(y) for y in ys) >= 2}
+
+
+def training(run: RunView) -> str:
+    """Section 3: loss curves, swap quality over time, the timelapse."""
+    a, b = list(run.identities)[:2]
+    try:
+        steps, columns = read_log(run)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        steps, columns = [], {}
+    losses = curves(steps, columns, lambda c: c.startswith("loss_")) or curves(steps, columns, "loss".__eq__)
+    psnrs = curves(steps, columns, lambda c: "psnr" in c.lower())
+    loss_png = run.image("loss.png", "Loss curves", pixelated=False)
+    out = [figure(line_chart(steps, losses, "training step", "loss (log scale)", log=True),
+                  "Lower is better. Each network's error on its own training pictures.") if losses else
+           figure(loss_png, "Loss curves of this run.") if loss_png else
+           run.absent("log.csv", "training writes it as it goes."),
+           ("<p>The <b>loss</b> is how far each decoder's drawing is from the clean picture it should redraw "
+            "(mean squared error, with extra weight on the eyes and mouth); the aligner has a loss of its own "
+            "for finding the eyes and mouth. Loss only measures each decoder on its own character: the swap "
+            "has no training target at all.</p>")]
+    out.append(figure(line_chart(steps, psnrs, "training step", "PSNR against the true swap (dB)"),
+                   "Higher is better. Swaps of held-out poses, scored against the true swap.") if psnrs else
+               missing("log.csv has no held-out swap PSNR with two or more values yet."))
+    out.append("<p>So the swap is scored separately: every so often the held-out poses are swapped and compared "
+               "with the true swap. PSNR (peak signal-to-noise ratio, in decibels) is higher when the pictures "
+               "are closer; every 6 dB halves the typical pixel error. The eyes-and-mouth curve is the one to "
+               "watch: that is where the expression is.</p>")
+    gif = run.image("timelapse.gif", "Timelapse of training previews")
+    out.append(figure(gif, "Training previews over time (synthetic).") if gif else
+               run.absent("timelapse.gif", "training assembles it from the previews."))
+    out.append(f"<p>Each preview row is one held-out pose. Left half: {esc(a)} (the input), {esc(a)}&gt;{esc(a)} "
+               f"(redrawn by {esc(a)}'s decoder), {esc(a)}&gt;{esc(b)} (the swap) and {esc(b)} truth (the true "
+               f"swap); the right half is the same from {esc(b)}'s side. Watch whether the eyes and mouth in the "
+               "swapped columns follow the input.</p>")
+    return section(3, "".join(out))
+
+
+def swap(run: RunView) -> str:
+    """Section 4: the swap animation and the numbers, each beside its baseline."""
+    gif = run.image("swap.gif", "The swap, animated, next to the true swap")
+    metrics = run.json("metrics.json")
+    out = [figure(gif, "Left: the source performing a motion. Middle: the swap (synthetic). Right: the "
+                  "true swap, drawn by the renderer in the source's exact pose.") if gif else
+           run.absent("swap.gif", f"`aedemo swap {run.folder}` draws it.")]
+    out.append("<p>The closer the middle column is to the right one, the better the swap. Watch the mouth "
+               "and the eyes: a swap that only copies where the head is, and not the expression, is the "
+               "classic failure.</p>")
+    if isinstance(metrics, dict):
+        out.append(SWAP_MEASURES + table(["measure", "value"], flat_rows(metrics)))
+    else:
+        out.append(run.absent("metrics.json", f"`aedemo evaluate {run.folder}` writes it."))
+    return section(4, "".join(out))
+
+
+def ablation(run: RunView) -> str:
+    """Section 5: the same budget with separate encoders, without warp, other code sizes."""
+    picture = run.image("ablation.png", "Swaps from each variant of the ablation")
+    results = run.json("ablation.json")
+    out = [figure(picture, "The same swap from each variant (synthetic).") if picture else
+           run.absent("ablation.png", "`aedemo ablate` draws it.")]
+    out.append("<p>What if each character had its own encoder? Then nothing forces A's code to mean the same "
+               "thing as B's, and B's decoder is handed a code in a language it never learned. The table "
+               "trains each variant for the same time and scores its swap the same way.</p>")
+    out.append(table(["variant / measure", "value"], flat_rows(results)) if results is not None else
+               run.absent("ablation.json", "`aedemo ablate` writes it."))
+    return section(5, "".join(out))
+
+
+def shared_code(run: RunView) -> str:
+    """Section 6: the PCA of codes and the linear probes."""
+    picture = run.image("latent_pca.png", "Codes of both characters, projected to two dimensions", False)
+    info = run.json("explain.json")
+    out = [figure(picture, "Each dot is the code of one held-out picture.") if picture else
+           run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."),
+           ("<p>The code has many numbers; PCA finds the two directions along which the codes vary most, so "
+            "we can draw them flat. Coloured by character, the two clouds should overlap: the code should not "
+            "say who it is. Coloured by a pose factor, the colours should run in order across the cloud: the "
+            "code does say what the face is doing.</p>")]
+    if isinstance(info, dict) and isinstance(info.get("probes"), dict):
+        out.append(PROBES + table(["probe", "value"], flat_rows(info["probes"])))
+    else:
+        out.append(run.absent("explain.json", f"`aedemo explain {run.folder}` writes the probes and the architecture."))
+    if isinstance(info, dict) and isinstance(info.get("params"), dict):
+        out.append("<h3>How big is the model?</h3>" + table(["part", "parameters"], flat_rows(info["params"])))
+    return section(6, "".join(out))
+
+
+def responsible(run: RunView) -> str:
+    """Section 7: responsible use, and the command that reproduces this run."""
+    command = run.config.get("reproduce")
+    versions = run.config.get("versions")
+    out = [RESPONSIBLE_USE, "<h3>Reproduce this run</h3>"]
+    out.append(f"<pre><code>{esc(command)}</code></pre>" if isinstance(command, str) and command else
+               run.absent("config.json's reproduce command", "training records it."))
+    if isinstance(versions, dict):
+        out.append(f"<p>Made with: {esc(', '.join(f'{k} {v}' for k, v in versions.items()))}.</p>")
+    return section(7, "".join(out))
+
+
+def build_html(run: RunView) -> str:
+    """The whole lesson page as one string."""
+    a, b = list(run.identities)[:2]
+    title = f"How a face swap works: {a} and {b}"
+    nav = "".join(f'<li><a href="#{key}">{esc(t)}</a></li>' for key, t in SECTIONS)
+    head = (f"<h1>{esc(title)}</h1><p>A lesson page for the run <code>{esc(run.folder.name)}</code>.</p>"
+            '<p class="banner"><b class="red">Synthetic.</b> Everything on this page is made up: cartoon '
+            "characters drawn by a program, faces swapped by a small neural network. No real person appears."
+            f"</p><nav><ol>{nav}</ol></nav>")
+    body = [idea(run), data(run), training(run), swap(run), ablation(run), shared_code(run), responsible(run)]
+    foot = f'<p class="missing">Made by aedemo {esc(__version__)}. This file works offline.</p>'
+    return page(title, head + "".join(body) + foot)
+
+
+def write_report(run_dir: str | Path, pipeline: Pipeline | None = None) -> Path:
+    """Write RUN/report.html atomically and return its path."""
+    run = read_run(run_dir, pipeline)
+    return write_text(run.file("report.html"), build_html(run))

@@ -1,0 +1,64 @@
+"""The fixed prose of the lesson page: section titles, what the numbers mean, responsible use.
+
+    from aedemo.texts import SECTIONS, RESPONSIBLE_USE
+    for key, title in SECTIONS: ...
+
+Kept apart from report.py so a teacher can read and edit the words in one place. Everything
+here is fixed HTML written by hand; nothing from a run is pasted into it.
+"""
+
+SECTIONS = [
+    ("idea", "The idea"),
+    ("data", "The data"),
+    ("training", "Training"),
+    ("swap", "The swap"),
+    ("shared", "Why a shared encoder"),
+    ("code", "The shared code"),
+    ("responsible", "Responsible use"),
+]
+
+SWAP_MEASURES = """
+<p>How to read the numbers below. <b>PSNR</b> and <b>SSIM</b> compare the swap with the true swap,
+over the whole picture and over the eyes and mouth only (higher is better for both; SSIM is at most
+1). The <b>baselines</b> are cheap answers on the same poses: copy the input, the average picture of
+the target, and two answers that know where the head is but not the expression. A swap has
+transferred expression only if it beats the better of those in the eyes and mouth. The <b>output
+spread</b> says how much the swap changes from one source picture to the next, relative to the true
+swap: 0 would mean one fixed face for every input. The <b>readouts</b> are small networks trained on
+clean renders only: one names the character, the other reads the pose factors back from a picture.</p>
+"""
+
+PROBES = """
+<p>A <b>linear probe</b> asks how much of something can be read from the code with a straight line
+(linear regression or a linear classifier), on pictures the probe did not fit. For a pose factor it
+reports R&sup2;: 1 means the factor can be read perfectly, 0 means not at all. For the character it
+reports accuracy: with two characters, 0.5 is guessing. A good shared code reads pose well and the
+character poorly; the character is the decoder's job.</p>
+"""
+
+RESPONSIBLE_USE = """
+<div class="box">
+<h3>Why deepfakes matter</h3>
+<p>The method on this page is the one behind the first face-swap deepfakes. With photos of real
+people it can put words and actions on someone who never said or did them: fake intimate images,
+fraud by imitating a boss or a relative, invented statements by politicians, and the
+<i>liar's dividend</i>, where real recordings are dismissed as fake. Making such images of a real
+person without their consent harms them and is against the law in many places.</p>
+<h3>How fakes are caught</h3>
+<p><b>Detection</b> looks for traces the method leaves: a blend seam around the pasted face, blur
+where the decoder was unsure, lighting, skin or blinking that does not match the rest of the frame,
+and patterns in the fine texture that cameras do not make. Detectors are themselves trained
+networks; each new generator can fool old detectors, so detection alone is not proof either way.</p>
+<p><b>Provenance</b> works from the other side: it records where a picture came from. The C2PA
+standard (Content Credentials) attaches a cryptographically signed record to a file saying which
+camera or program made it and how it was edited; anyone can check the signature, and a broken or
+missing record is a warning sign. <b>Watermarks</b> hide a signal in the pixels of generated
+pictures that a matching tool can find later, even after the file's metadata is stripped.</p>
+<h3>How aedemo labels what it makes</h3>
+<p>aedemo only draws cartoon characters: it has no way to load a photo of a face. Every swapped
+picture carries a visible <b class="red">synthetic</b> tag, every PNG it writes carries text
+metadata (<code>Synthetic: true</code> and a description), and every GIF a comment saying it is a
+synthetic image made by aedemo. Metadata is easy to strip, which is why the visible tag is there
+too, and why real systems sign their records instead.</p>
+</div>
+"""

@@ -1,0 +1,161 @@
+"""The lesson page: self-contained, opens offline in a real browser, escapes every run string."""
+import io
+import json
+import os
+import shlex
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from aedemo.align import Aligner, crop_geometry
+from aedemo.errors import RunError, UsageError
+from aedemo.identities import IDENTITIES, identity_from_dict, identity_to_dict
+from aedemo.images import grid, save_gif, save_png
+from aedemo.model import SwapAutoencoder
+from aedemo.pipeline import Pipeline
+from aedemo.poses import sample_poses
+from aedemo.renderer import render
+from aedemo.report import write_report
+from aedemo.train import TrainConfig, check_config
+
+CHROMIUM = "/usr/bin/chromium"
+HOSTILE = "<script>alert(1)</script>"
+
+
+def write_config(run: Path, identities: list) -> TrainConfig:
+    """A config.json as training writes it, for these identities."""
+    cfg = TrainConfig(a=identities[0].name, b=identities[1].name, size=32, crop=24)
+    cfg.identities = {i.name: identity_to_dict(i) for i in identities}
+    check_config(cfg)
+    run.mkdir(parents=True, exist_ok=True)
+    command = shlex.join(["aedemo", "train", "--a", cfg.a, "--b", cfg.b, "--steps", "20", "--out", str(run)])
+    (run / "config.json").write_text(json.dumps({"settings": cfg.to_dict(), "seed": 0, "steps_done": 20,
+                                                 "versions": {"torch": torch.__version__}, "reproduce": command}))
+    return cfg
+
+
+def untrained_pipeline(cfg: TrainConfig, identities: list) -> Pipeline:
+    """A real pipeline with random weights: enough to draw every stage."""
+    gen = torch.Generator().manual_seed(0)
+    model, aligner = SwapAutoencoder(cfg.model_config(), cfg.names()), Aligner()
+    with torch.no_grad():
+        for p in [*model.parameters(), *aligner.parameters()]:
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.05)
+    return Pipeline(model, aligner, crop_geometry(identities), cfg.size)
+
+
+def fake_run(run: Path, identities: list) -> Pipeline:
+    """A run folder with every artifact the report reads, pictures drawn by aedemo itself."""
+    cfg = write_config(run, identities)
+    poses = sample_poses(3, seed=1)
+    a, b = (render(i, poses, size=32) for i in identities[:2])
+    sheet = grid([("A", a), ("A>B", b), ("B truth", b)], synthetic={"A>B"})
+    save_png(sheet, run / "preview" / "000020.png", synthetic=True)
+    save_png(sheet, run / "loss.png")
+    save_png(sheet, run / "ablation.png", synthetic=True)
+    save_png(sheet, run / "latent_pca.png")
+    save_gif([sheet, sheet.rotate(5)], run / "timelapse.gif")
+    save_gif([sheet, sheet.rotate(-5)], run / "swap.gif")
+    (run / "log.csv").write_text("step,seconds,loss,img_per_s,swap_psnr,swap_psnr_features,loss_align\n"
+                                 "10,0.7,0.06,880,16.1,11.2,3.6\n20,1.4,0.04,1450,16.3,11.9,2.5\n")
+    (run / "metrics.json").write_text(json.dumps({"swap": {"psnr": 16.3, "baseline_copy": 12.0}}))
+    (run / "ablation.json").write_text(json.dumps([{"variant": "shared", "psnr": 16.3},
+                                                   {"variant": "separate", "psnr": 12.1}]))
+    (run / "explain.json").write_text(json.dumps({"probes": {"identity_accuracy": 0.55, "pose_r2": {"smile": 0.8}},
+                                                  "params": {"encoder": 1000, "total": 3000}}))
+    return untrained_pipeline(cfg, identities)
+
+
+def chromium():
+    """Playwright's sync API, or skip (locally only) when chromium is not installed."""
+    in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if in_ci:
+            pytest.fail("playwright is not installed, and the report test must run in CI")
+        pytest.skip("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        if in_ci:
+            pytest.fail(f"{CHROMIUM} is missing, and the report test must run in CI")
+        pytest.skip(f"{CHROMIUM} is missing (make browser installs it)")
+    return sync_playwright
+
+
+def open_page(path: Path, width: int) -> dict:
+    """Load the file in headless Chromium and report what happened."""
+    seen = {"requests": [], "errors": [], "dialogs": []}
+    with chromium()() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                       else route.abort())
+            page.on("request", lambda r: seen["requests"].append(r.url))
+            page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
+            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+            page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+            page.goto(path.as_uri(), wait_until="load")
+            seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
+            seen["text"] = page.inner_text("body")
+            seen["scroll_width"] = page.evaluate("document.documentElement.scrollWidth")
+            seen["screenshot"] = page.screenshot(full_page=True)
+        finally:
+            browser.close()
+    return seen
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_opens_offline_in_chromium(tmp_path, width):
+    identities = [IDENTITIES["blob"], IDENTITIES["robot"]]
+    pipeline = fake_run(tmp_path / "run", identities)
+    path = write_report(tmp_path / "run", pipeline=pipeline)
+    seen = open_page(path, width)
+    assert all(u.startswith(("file:", "data:")) for u in seen["requests"]), seen["requests"]
+    assert seen["errors"] == [] and seen["dialogs"] == []
+    assert len(seen["images"]) >= 8 and all(done and w > 0 for done, w in seen["images"]), seen["images"]
+    assert len(seen["text"]) > 3000 and "Responsible use" in seen["text"]
+    shot = Image.open(io.BytesIO(seen["screenshot"])).convert("RGB")
+    assert len(shot.getcolors(maxcolors=1 << 20) or range(1 << 20)) > 100
+    assert seen["scroll_width"] <= width, "the page is wider than the screen"
+
+
+def test_hostile_identity_name_is_escaped(tmp_path):
+    evil = identity_from_dict({"name": HOSTILE, "head": "round", "skin": [90, 200, 250],
+                               "description": '"><img src=x onerror=alert(2)>'})
+    pipeline = fake_run(tmp_path / "run", [evil, IDENTITIES["cat"]])
+    path = write_report(tmp_path / "run", pipeline=pipeline)
+    text = path.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "<script" not in text.lower() and "<img src=x" not in text
+    seen = open_page(path, 1024)
+    assert seen["dialogs"] == [] and seen["errors"] == []
+    assert HOSTILE in seen["text"]
+
+
+def test_missing_and_broken_artifacts_each_get_one_sentence(tmp_path):
+    run = tmp_path / "run"
+    write_config(run, [IDENTITIES["blob"], IDENTITIES["robot"]])
+    (run / "metrics.json").write_text("{not json")
+    (run / "swap.gif").write_bytes(b"GIF89a truncated")
+    text = write_report(run).read_text(encoding="utf-8")
+    for sentence in ("metrics.json could not be read", "swap.gif could not be read", "ablation.png is not in",
+                     "latent_pca.png is not in", "explain.json is not in", "appear here once the run has"):
+        assert sentence in text, sentence
+    assert "<img" in text  # the contact sheet needs no run artifacts
+    assert "data:image/gif" not in text
+
+
+def test_report_refuses_what_is_not_a_run(tmp_path):
+    with pytest.raises(UsageError, match="no run folder"):
+        write_report(tmp_path / "nowhere")
+    with pytest.raises(RunError, match="config.json"):
+        write_report(tmp_path)
+    (tmp_path / "config.json").write_text('{"settings": {"a": "blob", "lr": "fast"}}')
+    with pytest.raises(RunError):
+        write_report(tmp_path)
+    assert not (tmp_path / "report.html").exists()
