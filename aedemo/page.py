@@ -53,6 +53,7 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:.8rem;border-radius:.4rem}
 nav ol{padding-left:1.4rem;columns:2 14rem}
 .red{color:var(--red)}
+table.lead tbody tr:first-child{font-weight:700;background:#fff3f5}
 .narrow{display:none;color:var(--muted);font-size:.85rem}
 @media (max-width:40rem){.narrow{display:block}.strip figure{width:5.5rem}th,td{padding:.25rem .4rem}}
 """
@@ -121,8 +122,16 @@ def figure(body: str, caption: str = "", scroll: bool = False) -> str:
     return f"<figure>{inner}" + (f"<figcaption>{caption}</figcaption>" if caption else "") + "</figure>"
 
 
+class Percent(float):
+    """A fraction shown as a whole percentage."""
+
+
 def fmt(value) -> str:
-    """A number the way a learner reads it: 3 significant digits, thousands separated."""
+    """A number the way a learner reads it: 3 significant digits, thousands separated; None is a dash."""
+    if value is None:
+        return "\u2014"
+    if isinstance(value, Percent):
+        return f"{100 * value:.0f} %"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int):
@@ -132,14 +141,15 @@ def fmt(value) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def table(header: list[str], rows: list[list]) -> str:
-    """A table; every cell escaped, numbers right-aligned."""
+def table(header: list[str], rows: list[list], first_row_stands_out: bool = False) -> str:
+    """A table; every cell escaped, numbers right-aligned; optionally the first row highlighted."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join(
         "<tr>" + "".join(f'<td class="num">{esc(fmt(c))}</td>' if isinstance(c, (int, float)) and
                          not isinstance(c, bool) else f"<td>{esc(fmt(c))}</td>" for c in row) + "</tr>"
         for row in rows)
-    return f'<div class="tablewrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    cls = ' class="lead"' if first_row_stands_out else ""
+    return f'<div class="tablewrap"><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def flat_rows(value, prefix: str = "") -> list[list]:

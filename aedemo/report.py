@@ -30,6 +30,7 @@ from .pipeline import Pipeline
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from .run import load_run
 from .runfolder import read_config
+from .scoreboard import metrics_html
 from .texts import PROBES, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
 from .train import TrainConfig
 
@@ -233,7 +234,7 @@ def swap(run: RunView) -> str:
                "and the eyes: a swap that only copies where the head is, and not the expression, is the "
                "classic failure.</p>")
     if isinstance(metrics, dict):
-        out.append(SWAP_MEASURES + table(["measure", "value"], flat_rows(metrics)))
+        out.append(SWAP_MEASURES + metrics_html(metrics))
     else:
         out.append(run.absent("metrics.json", f"`aedemo evaluate {run.folder}` writes it."))
     return section(4, "".join(out))

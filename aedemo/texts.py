@@ -18,14 +18,17 @@ SECTIONS = [
 ]
 
 SWAP_MEASURES = """
-<p>How to read the numbers below. <b>PSNR</b> and <b>SSIM</b> compare the swap with the true swap,
-over the whole picture and over the eyes and mouth only (higher is better for both; SSIM is at most
-1). The <b>baselines</b> are cheap answers on the same poses: copy the input, the average picture of
-the target, and two answers that know where the head is but not the expression. A swap has
-transferred expression only if it beats the better of those in the eyes and mouth. The <b>output
-spread</b> says how much the swap changes from one source picture to the next, relative to the true
-swap: 0 would mean one fixed face for every input. The <b>readouts</b> are small networks trained on
-clean renders only: one names the character, the other reads the pose factors back from a picture.</p>
+<p>How to read the tables. Each row is one answer to "draw B in A's pose", scored against the
+true swap on the same held-out poses. <b>PSNR</b> and <b>SSIM</b> are higher when the answer is
+closer to the truth (SSIM is at most 1); the eyes-and-mouth columns are the ones that matter,
+because that is where the expression is. The rows under the swap are <b>baselines</b>: cheap
+answers that cannot transfer expression. Two of them even know exactly where the head is; the
+blurred one is the best any expression-blind answer can score on PSNR. The swap has transferred
+expression only if it beats both. <b>Output spread</b> is how much an answer changes from one
+source picture to the next, relative to the truth: 1 is as lively as the truth, 0 is one frozen
+face. <b>Read as B</b> is how often a small network trained on clean renders names the
+character in the answer as B. The <b>R&sup2;</b> table asks a second network to read each pose
+factor back from the answer: 1 means the factor came through perfectly, 0 means not at all.</p>
 """
 
 PROBES = """

@@ -60,12 +60,27 @@ def fake_run(run: Path, identities: list) -> Pipeline:
     save_gif([sheet, sheet.rotate(-5)], run / "swap.gif")
     (run / "log.csv").write_text("step,seconds,loss,img_per_s,swap_psnr,swap_psnr_features,loss_align\n"
                                  "10,0.7,0.06,880,16.1,11.2,3.6\n20,1.4,0.04,1450,16.3,11.9,2.5\n")
-    (run / "metrics.json").write_text(json.dumps({"swap": {"psnr": 16.3, "baseline_copy": 12.0}}))
+    (run / "metrics.json").write_text(json.dumps(fake_metrics([i.name for i in identities])))
     (run / "ablation.json").write_text(json.dumps([{"variant": "shared", "psnr": 16.3},
                                                    {"variant": "separate", "psnr": 12.1}]))
     (run / "explain.json").write_text(json.dumps({"probes": {"identity_accuracy": 0.55, "pose_r2": {"smile": 0.8}},
                                                   "params": {"encoder": 1000, "total": 3000}}))
     return untrained_pipeline(cfg, identities)
+
+
+def fake_metrics(names: list[str]) -> dict:
+    """A metrics.json with the keys aedemo.evaluate documents (the numbers are placeholders)."""
+    def scores(x):
+        return {"psnr": 20 + x, "psnr_features": 15 + x, "ssim": 0.8, "ssim_features": 0.6, "output_spread": 0.7,
+                "target_share": 0.98, "factors": {"mouth_open": {"r2": 0.9 - x / 10, "mae": 0.1}}}
+    kinds = {"swap": 3, "copy": -5, "mean": -3, "sharp": 0, "blur": 1, "truth": 9}
+    swaps = {f"{a}->{b}": {"source": a, "target": b, "outputs": {k: scores(x) for k, x in kinds.items()},
+                           "best_blind": "blur", "beats_blind": True, "margin_db": 2.0}
+             for a, b in (names[:2], names[1::-1])}
+    return {"identities": names, "size": 32, "heldout": {"n": 64, "seed": 1}, "swaps": swaps,
+            "reconstructions": {n: scores(4) for n in names}, "expression_transferred": True,
+            "readouts": {"identity_accuracy": 1.0, "factors": {"mouth_open": {"r2": 0.99, "mae": 0.02}},
+                         "trustworthy": True, "gaze_min_eye_open": 0.3}}
 
 
 def chromium():
@@ -119,6 +134,7 @@ def test_report_opens_offline_in_chromium(tmp_path, width):
     assert seen["errors"] == [] and seen["dialogs"] == []
     assert len(seen["images"]) >= 8 and all(done and w > 0 for done, w in seen["images"]), seen["images"]
     assert len(seen["text"]) > 3000 and "Responsible use" in seen["text"]
+    assert "Expression transferred." in seen["text"] and "blob \u2192 robot" in seen["text"]
     shot = Image.open(io.BytesIO(seen["screenshot"])).convert("RGB")
     assert len(shot.getcolors(maxcolors=1 << 20) or range(1 << 20)) > 100
     assert seen["scroll_width"] <= width, "the page is wider than the screen"
