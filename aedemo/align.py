@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +23,10 @@ from torch import nn
 from .identities import Identity
 from .renderer import EYE_X, EYE_Y, HEAD_BOX, HEAD_RADIUS, LINE, MOUTH_Y, REACH
 
-LANDMARKS = torch.tensor([[-EYE_X, EYE_Y], [EYE_X, EYE_Y], [0.0, MOUTH_Y]])  # in head units
+LANDMARKS = torch.tensor([[-EYE_X, EYE_Y], [EYE_X, EYE_Y], [0.0, MOUTH_Y],  # eye centres, mouth (head units)
+                          [-1.0, 0.0], [1.0, 0.0]])                          # left and right of the head
+ALIGNER_SIZE = 64  # frames are resized to this before the aligner reads them
+PRETRAINED = Path(__file__).with_name("aligner.pt")
 FEATHER = 0.08  # width of the soft edge when a crop is pasted back, as a fraction of its half-side
 
 
@@ -77,7 +81,7 @@ def paste(frames: torch.Tensor, crops: torch.Tensor, head: dict, geometry: Geome
 
 
 def landmarks_in_frame(head: dict) -> torch.Tensor:
-    """(n, 3, 2) frame coordinates of the eye centres and the mouth for known head poses."""
+    """(n, landmarks, 2) frame coordinates of the landmarks for known head poses."""
     radius = (HEAD_RADIUS * head["scale"]).view(-1, 1)
     theta = head["roll"].view(-1, 1) * (math.pi / 180)
     c, s = torch.cos(theta), torch.sin(theta)
@@ -114,11 +118,15 @@ class Aligner(nn.Module):
             nn.Conv2d(width, width, 3, padding=2, dilation=2), nn.ReLU(),
             nn.Conv2d(width, width, 3, padding=4, dilation=4), nn.ReLU(),
             nn.Conv2d(width, width, 3, padding=8, dilation=8), nn.ReLU(),
-            nn.Conv2d(width, len(LANDMARKS), 1),
+            nn.Upsample(scale_factor=2, mode="bilinear"),
+            nn.Conv2d(width, 16, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, len(LANDMARKS), 1),
         )
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """(n, 3, 2) landmark positions in frame coordinates [-1, 1]."""
+        """(n, landmarks, 2) positions in frame coordinates [-1, 1]."""
+        if frames.shape[-1] != ALIGNER_SIZE:
+            frames = F.interpolate(frames, size=(ALIGNER_SIZE, ALIGNER_SIZE), mode="bilinear", antialias=True)
         heat = self.net(frames)
         n, k, h, w = heat.shape
         prob = heat.float().flatten(2).softmax(-1).view(n, k, h, w)
@@ -130,3 +138,45 @@ class Aligner(nn.Module):
     def estimate(self, frames: torch.Tensor) -> dict:
         """Head pose (x, y, scale, roll) read from the pixels alone."""
         return fit_similarity(self(frames).float())
+
+
+def pretrain_aligner(steps: int, seed: int = 0, batch: int = 64, log=None) -> Aligner:
+    """Train an aligner on random characters, so it finds landmarks on faces it never saw."""
+    from .identities import random_identity
+    from .poses import HEAD_FACTORS, make_generator, sample_poses
+    from .renderer import render
+    gen = make_generator(seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        aligner = Aligner()
+    optimizer = torch.optim.Adam(aligner.parameters(), lr=2e-3)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    for step in range(steps):
+        parts = [(random_identity(gen), sample_poses(batch // 8, rng=gen)) for _ in range(8)]
+        frames = torch.cat([render(i, p) for i, p in parts])
+        truth = torch.cat([landmarks_in_frame({k: p[k] for k in HEAD_FACTORS}) for _, p in parts])
+        loss = F.mse_loss(aligner(frames), truth)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        if log and (step + 1) % 100 == 0:
+            log(f"aligner step {step + 1}/{steps}: landmark error {loss.item() ** 0.5 * 32:.2f} px (at 64 px)")
+    return aligner.eval()
+
+
+def load_aligner() -> Aligner:
+    """The aligner shipped with aedemo (trained by `python -m aedemo.align`)."""
+    aligner = Aligner()
+    aligner.load_state_dict(torch.load(PRETRAINED, map_location="cpu", weights_only=True))
+    return aligner.eval()
+
+
+if __name__ == "__main__":  # python -m aedemo.align [steps]: retrain the shipped aligner
+    import sys
+
+    from .files import atomic_write
+    trained = pretrain_aligner(int(sys.argv[1]) if len(sys.argv) > 1 else 3000, log=print)
+    with atomic_write(PRETRAINED) as f:
+        torch.save(trained.state_dict(), f)
+    print(f"wrote {PRETRAINED}")

@@ -1,6 +1,6 @@
 """The whole swap on frames: extract (align) -> encode -> decode as the target -> convert (paste).
 
-    pipe = Pipeline(model, aligner, geometry)
+    pipe = Pipeline(model, aligner, geometry, size=64)
     out = pipe.swap(frames, to="robot")              # whole frames in, whole frames out
     crops, head = pipe.extract(frames)               # the aligned crops the autoencoder sees
 
@@ -18,8 +18,9 @@ from .model import SwapAutoencoder
 class Pipeline:
     """A trained autoencoder plus the aligner that feeds it."""
 
-    def __init__(self, model: SwapAutoencoder, aligner: Aligner | None, geometry: Geometry | None):
+    def __init__(self, model: SwapAutoencoder, aligner: Aligner | None, geometry: Geometry | None, size: int):
         self.model, self.aligner, self.geometry = model, aligner, geometry
+        self.size = size  # frame size in pixels
 
     @property
     def aligned(self) -> bool:

@@ -24,7 +24,7 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
     """The faceswap-style preview on held-out poses, swapped columns marked synthetic."""
     (a, ida), (b, idb) = list(identities.items())[:2]
     poses = heldout_poses(rows)
-    frames = {a: render(ida, poses), b: render(idb, poses)}
+    frames = {a: render(ida, poses, size=pipeline.size), b: render(idb, poses, size=pipeline.size)}
 
     def swapped(src: str, dst: str) -> torch.Tensor:
         return pipeline.swap(frames[src].to(pipeline.device), to=dst, source=src).cpu()
@@ -42,8 +42,8 @@ def heldout_scores(pipeline, identities: dict, n: int = 64) -> dict:
     poses = heldout_poses(n)
     whole, region = [], []
     for src, dst in ((ida, idb), (idb, ida)):
-        frames = render(src, poses)
-        truth, masks = render(dst, poses, masks=True)
+        frames = render(src, poses, size=pipeline.size)
+        truth, masks = render(dst, poses, size=pipeline.size, masks=True)
         swapped = pipeline.swap(frames.to(pipeline.device), to=dst.name, source=src.name).cpu()
         whole.append(psnr(swapped, truth).mean())
         region.append(psnr(swapped, truth, masks["features"]).mean())

@@ -76,4 +76,4 @@ def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = 
         aligner.to(device).eval()
     model.to(device).eval()
     geometry = crop_geometry(identities) if config.aligned else None
-    return Run(path, config, Pipeline(model, aligner, geometry), int(state["step"]))
+    return Run(path, config, Pipeline(model, aligner, geometry, config.size), int(state["step"]))

@@ -163,7 +163,7 @@ class Trainer:
 
     def pipeline(self) -> Pipeline:
         """The current model as a frames-in, frames-out swap pipeline."""
-        return Pipeline(self.model, self.aligner, self.geometry)
+        return Pipeline(self.model, self.aligner, self.geometry, self.cfg.size)
 
     def train_step(self) -> dict:
         """One optimisation step on a fresh batch; returns the losses."""

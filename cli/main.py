@@ -72,7 +72,7 @@ def main():
     cli.main()
 
 
-from . import draw, train  # noqa: E402  (command modules import click only)
+from . import draw, swap, train  # noqa: E402  (command modules import click only)
 
-for command in (draw.identities, draw.render, train.train):
+for command in (draw.identities, draw.render, train.train, train.bench, swap.swap, swap.evaluate):
     cli.add_command(command)

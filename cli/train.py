@@ -53,3 +53,24 @@ def train(a, b, more, time_s, steps, size, crop, latent, batch, lr, warp, encode
     click.echo(f"trained {run.step} steps; run folder: {run.path}", err=True)
     click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}", err=True)
     click.echo(str(run.path))
+
+
+@click.command()
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--quick", is_flag=True, help="Shorter measurements (less precise).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def bench(device, quick, as_json):
+    """Measure this machine: renderer, training img/s, matmul peak and FLOP utilisation.
+
+    \b
+    Examples:
+      aedemo bench
+      aedemo bench --json > bench.json
+    """
+    import json
+
+    from aedemo.bench import bench as measure, format_bench
+
+    click.echo("measuring (about 30 s)...", err=True)
+    result = measure(device, quick=quick)
+    click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))

@@ -1,0 +1,95 @@
+"""How fast is this machine? Renderer, training, matmul peak and FLOP utilisation, in one process.
+
+    aedemo bench
+    aedemo bench --json
+
+The training step's FLOPs are counted by torch's FlopCounterMode; dividing the achieved FLOP/s
+by the matmul peak measured a moment earlier in the same process gives the utilisation (MFU).
+"""
+from __future__ import annotations
+
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from .identities import IDENTITIES
+from .poses import sample_poses
+from .renderer import render
+from .train import TrainConfig, Trainer, autocast_dtype, check_config, pick_device
+
+
+def timed(fn, seconds: float, min_reps: int = 3) -> float:
+    """Average seconds per call of fn over about `seconds` (after one warm-up call)."""
+    fn()
+    reps, start = 0, time.perf_counter()
+    while reps < min_reps or time.perf_counter() - start < seconds:
+        fn()
+        reps += 1
+    return (time.perf_counter() - start) / reps
+
+
+def render_speed(size: int = 64, batch: int = 256, seconds: float = 2.0) -> float:
+    """Rendered images per second, averaged over every built-in identity."""
+    poses = sample_poses(batch, seed=0)
+    per_identity = [batch / timed(lambda i=i: render(i, poses, size=size), seconds / len(IDENTITIES))
+                    for i in IDENTITIES.values()]
+    return sum(per_identity) / len(per_identity)
+
+
+def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, seconds: float = 2.0) -> float:
+    """Peak matmul GFLOP/s for square n x n matrices of `dtype`."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    return 2 * n ** 3 / timed(lambda: a @ b, seconds) / 1e9
+
+
+def train_speed(cfg: TrainConfig, device: torch.device, steps: int = 12) -> dict:
+    """Training images/s and achieved GFLOP/s for one recipe."""
+    check_config(cfg)
+    trainer = Trainer(cfg, device)
+    trainer.train_step()  # warm-up
+    with FlopCounterMode(display=False) as counter:
+        trainer.train_step()
+    flops = counter.get_total_flops()
+    start = time.perf_counter()
+    for _ in range(steps):
+        trainer.train_step()
+    seconds = (time.perf_counter() - start) / steps
+    images = cfg.batch * len(trainer.identities)
+    return {"img_per_s": images / seconds, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9}
+
+
+def bench(device_name: str = "auto", quick: bool = False) -> dict:
+    """Every figure, measured now on this machine."""
+    device = pick_device(device_name)
+    seconds = 0.5 if quick else 2.0
+    result = {"device": str(device), "threads": torch.get_num_threads(),
+              "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+              "render_img_per_s_64px": render_speed(seconds=seconds)}
+    for label, precision in (("fp32", "fp32"), ("bf16", "bf16")):
+        cfg = TrainConfig(precision=precision, device=device_name)
+        if precision == "bf16" and autocast_dtype(TrainConfig(precision="auto"), device) is None:
+            result[f"train_{label}"] = None  # not supported fast here
+            continue
+        dtype = torch.float32 if precision == "fp32" else torch.bfloat16
+        peak = matmul_peak(dtype, device, seconds=seconds)
+        speed = train_speed(cfg, device, steps=3 if quick else 12)
+        result[f"matmul_peak_gflops_{label}"] = peak
+        result[f"train_{label}"] = {**speed, "mfu": speed["gflop_per_s"] / peak}
+    return result
+
+
+def format_bench(r: dict) -> str:
+    """The figures as a short readable table."""
+    lines = [f"device {r['device']} ({r['threads']} threads, {r['cpu_capability']})",
+             f"renderer        {r['render_img_per_s_64px']:>9,.0f} img/s   (64 px, batch 256, mean of all identities)"]
+    for label in ("fp32", "bf16"):
+        t = r.get(f"train_{label}")
+        if t is None:
+            lines.append(f"train {label}      not supported at speed on this device")
+            continue
+        lines.append(f"matmul peak {label} {r[f'matmul_peak_gflops_{label}']:>8,.0f} GFLOP/s")
+        lines.append(f"train {label}      {t['img_per_s']:>9,.0f} img/s   {t['gflop_per_s']:,.1f} GFLOP/s  "
+                     f"= {100 * t['mfu']:.1f}% of the {label} matmul peak")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""Training: a tiny run writes the whole run folder, resumes exactly, stops cleanly."""
+import json
+import math
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from aedemo.cli.main import cli
+from aedemo.errors import RunError, UsageError
+from aedemo.run import load_run
+from aedemo.train import TrainConfig, Trainer, train
+
+TINY = dict(size=32, crop=24, batch=4, width=8, latent=8, save_every=5, time=None)
+
+
+def tiny(**kw):
+    return TrainConfig(**{**TINY, **kw})
+
+
+def test_tiny_run_writes_every_file(tmp_path):
+    run = train(tiny(steps=10), out=tmp_path / "run", progress=False)
+    folder = tmp_path / "run"
+    for name in ("config.json", "checkpoint.pt", "checkpoint.best.pt", "log.csv", "timelapse.gif", "loss.png",
+                 "preview/000005.png", "preview/000010.png"):
+        assert (folder / name).is_file(), name
+    info = json.loads((folder / "config.json").read_text())
+    assert info["reproduce"].startswith("aedemo train --a blob --b robot --steps 10")
+    assert info["versions"]["torch"] == torch.__version__
+    header, *rows = (folder / "log.csv").read_text().splitlines()
+    assert "swap_psnr" in header and len(rows) == 2
+    assert not list(folder.glob("**/*.tmp"))
+    out = run.swap(torch.rand(3, 3, 32, 32), to="robot")
+    assert out.shape == (3, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
+
+
+def weights(path):
+    return torch.load(path / "checkpoint.pt", weights_only=True)["model"]
+
+
+@pytest.mark.parametrize("pipeline", ["aligned", "frame"])
+def test_resume_is_exact(tmp_path, pipeline):
+    aligned = pipeline == "aligned"
+    train(tiny(steps=20, aligned=aligned), out=tmp_path / "straight", progress=False)
+    train(tiny(steps=10, aligned=aligned), out=tmp_path / "split", progress=False)
+    train(tiny(steps=20, aligned=aligned), out=tmp_path / "split", resume=True, progress=False)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_run(tmp_path / "split").step == 20
+
+
+def test_same_seed_same_weights(tmp_path):
+    train(tiny(steps=3), out=tmp_path / "one", progress=False)
+    train(tiny(steps=3), out=tmp_path / "two", progress=False)
+    a, b = weights(tmp_path / "one"), weights(tmp_path / "two")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_non_finite_loss_stops_and_keeps_checkpoint(tmp_path, monkeypatch):
+    train(tiny(steps=5), out=tmp_path / "run", progress=False)
+    before = (tmp_path / "run" / "checkpoint.pt").read_bytes()
+    real_step = Trainer.train_step
+
+    def poisoned(self):
+        losses = real_step(self)
+        return {**losses, "loss_blob": math.nan} if self.step >= 7 else losses
+
+    monkeypatch.setattr(Trainer, "train_step", poisoned)
+    with pytest.raises(RunError, match="lower learning rate"):
+        train(tiny(steps=20, save_every=100), out=tmp_path / "run", resume=True, progress=False)
+    assert (tmp_path / "run" / "checkpoint.pt").read_bytes() == before
+
+
+def test_separate_encoders_and_three_identities(tmp_path):
+    run = train(tiny(steps=2, encoders="separate", more=("cat",)), out=tmp_path / "run", progress=False)
+    assert list(run.identities) == ["blob", "robot", "cat"]
+    assert set(run.model.encoders) == {"blob", "robot", "cat"}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--batch", "0"], "--batch"),
+    (["--time", "-5"], "--time"),
+    (["--lr", "1000"], "--lr"),
+    (["--a", "blob", "--b", "blob"], "twice"),
+    (["--a", "blbo"], "did you mean blob"),
+    (["--size", "300"], "--size"),
+    (["--steps", "0"], "--steps"),
+])
+def test_bad_options_exit_2(tmp_path, args, words):
+    result = CliRunner().invoke(cli, ["train", *args, "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], result.output
+
+
+def test_existing_run_needs_resume(tmp_path):
+    train(tiny(steps=1), out=tmp_path / "r", progress=False)
+    with pytest.raises(UsageError, match="--resume"):
+        train(tiny(steps=2), out=tmp_path / "r", progress=False)
+
+
+def test_ctrl_c_saves_and_exits_130(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "aedemo.cli", "train", "--time", "120", "--size", "32", "--crop", "24",
+           "--batch", "4", "--latent", "8", "--save-every", "3", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 90
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "saved" in err and "Traceback" not in err
+    assert load_run(out).step >= 3
