@@ -1,11 +1,15 @@
-"""Image quality numbers: PSNR over a whole image or inside a mask.
+"""Image quality numbers: PSNR and SSIM over a whole image or inside a mask.
 
     psnr(swapped, truth)                       # dB per image, higher is better
     psnr(swapped, truth, mask=features)        # only where the eyes and mouth are
+    ssim(swapped, truth, mask=features)        # structural similarity per image, 1 = identical
 """
 from __future__ import annotations
 
+import math
+
 import torch
+import torch.nn.functional as F
 
 
 def mse(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -20,3 +24,38 @@ def mse(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> t
 def psnr(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB per image (images in [0, 1]); capped at 100 dB."""
     return (-10.0 * torch.log10(mse(x, y, mask).clamp(min=1e-10))).clamp(max=100.0)
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, window: int = 11,
+         sigma: float = 1.5) -> torch.Tensor:
+    """Structural similarity per image (Wang et al. 2004, Gaussian window, images in [0, 1]):
+    the mean of the SSIM map over channels and pixels, or its mask-weighted mean."""
+    x, y = x.float(), y.float()
+    c = x.shape[1]
+    t = torch.arange(window, dtype=torch.float32, device=x.device) - (window - 1) / 2
+    g = torch.exp(-t * t / (2 * sigma * sigma))
+    g = g / g.sum()
+    kernel = (g[:, None] * g[None, :]).expand(c, 1, window, window)
+
+    def local_mean(img):
+        """Gaussian-weighted mean around each pixel (valid positions only)."""
+        return F.conv2d(img, kernel, groups=c)
+
+    mx, my = local_mean(x), local_mean(y)
+    vx, vy = local_mean(x * x) - mx * mx, local_mean(y * y) - my * my
+    cov = local_mean(x * y) - mx * my
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    smap = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
+    smap = smap.mean(1, keepdim=True)
+    if mask is None:
+        return smap.flatten(1).mean(1)
+    r = window // 2
+    w = mask.float()[..., r:r + smap.shape[-2], r:r + smap.shape[-1]]
+    return (smap * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1e-8)
+
+
+def r2_score(pred: torch.Tensor, true: torch.Tensor) -> float:
+    """Coefficient of determination: 1 = perfect, 0 = no better than predicting the mean."""
+    pred, true = pred.double(), true.double()
+    total = (true - true.mean()).pow(2).sum()
+    return 1.0 - float((pred - true).pow(2).sum() / total) if total > 0 else math.nan

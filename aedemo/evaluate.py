@@ -1,0 +1,214 @@
+"""Evaluation: every swap scored against the true swap, beside baselines that cannot transfer expression.
+
+    from aedemo.evaluate import evaluate, format_table
+    metrics = evaluate(run)              # also writes RUN/metrics.json
+    print(format_table(metrics))
+
+For each ordered pair (A, B) of the run's identities, A is drawn at the fixed held-out poses
+(never trained on), swapped to B, and compared with the truth: B rendered at the same poses.
+"Eyes+mouth" means the renderer's `features` mask of the truth (where eyes and mouth can be).
+
+Outputs compared with the truth (keys of `swaps[pair]["outputs"]`):
+  swap    the run's swap A->B
+  copy    the input A unchanged
+  mean    the mean image of B over random poses
+  sharp   B at A's head pose (x, y, scale, roll) with the average expression
+  blur    B at A's head pose averaged over many random expressions: the best output under
+          MSE that ignores expression. The swap transfers expression only if it beats
+          the better of sharp and blur in the eyes+mouth region.
+  truth   the true swap itself (readouts only: the ceiling for the readout numbers)
+
+metrics.json keys:
+  identities, size            the run's characters and frame size in pixels
+  heldout                     {"n": poses per identity, "seed": the held-out pose seed}
+  reconstructions[A]          psnr, psnr_features, ssim, ssim_features of A->A
+  swaps["A->B"]               source, target, outputs, best_blind, beats_blind, margin_db
+  swaps[..].outputs[kind]     psnr, psnr_features (dB), ssim, ssim_features (mean per image),
+                              output_spread: sqrt(variance across sources inside eyes+mouth over
+                              the truth's, on the held-out expressions with the head held still;
+                              0 = one face for every expression, 1 = as varied as the truth),
+                              target_share (fraction read as
+                              B by the identity readout), factors[f] = {r2, mae} between the
+                              factors read from the output and the source pose
+  swaps[..].best_blind        "sharp" or "blur", whichever scores higher PSNR in eyes+mouth
+  swaps[..].beats_blind       swap psnr_features > best blind psnr_features
+  swaps[..].margin_db         swap psnr_features - best blind psnr_features
+  readouts                    the readouts on clean held-out renders: identity_accuracy,
+                              factors[f] = {r2, mae}, trustworthy (>= 99 % and every R^2 >= 0.95),
+                              gaze_min_eye_open (gaze is scored only where eyes are this open)
+  expression_transferred      every swap beats its best expression-blind baseline
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import torch
+
+from .data import HELDOUT_SEED, heldout_poses
+from .files import write_text
+from .metrics import psnr, ssim
+from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
+from .renderer import render
+
+BASELINES = ("copy", "mean", "sharp", "blur")
+
+
+@dataclass
+class EvalConfig:
+    """How much evaluation to do; the defaults are what metrics.json reports."""
+
+    n: int = 64               # held-out poses per source identity
+    blur_samples: int = 32    # random expressions averaged per pose for the "blur" baseline
+    mean_samples: int = 256   # random poses averaged for the "mean" baseline
+    seed: int = 0             # seeds the baselines' random poses (never the held-out poses)
+    readouts: bool = True     # also read identity and pose factors from every output
+
+
+def pixel_scores(out: torch.Tensor, truth: torch.Tensor, features: torch.Tensor) -> dict:
+    """PSNR and SSIM against the truth, whole image and eyes+mouth, averaged over images."""
+    return {"psnr": float(psnr(out, truth).mean()), "psnr_features": float(psnr(out, truth, features).mean()),
+            "ssim": float(ssim(out, truth).mean()), "ssim_features": float(ssim(out, truth, features).mean())}
+
+
+def still_poses(n: int) -> dict:
+    """The held-out expressions with the head held still (neutral x, y, scale, roll)."""
+    poses = heldout_poses(n)
+    return {**poses, **{k: torch.full((n,), FACTORS[k].neutral) for k in HEAD_FACTORS}}
+
+
+def output_spread(out: torch.Tensor, truth: torch.Tensor, features: torch.Tensor) -> float:
+    """sqrt(variance across sources of `out` over that of the truth) inside the eyes+mouth
+    region, for sources whose head is held still: 0 = one face for every expression."""
+    w = features.mean(0)
+    return float(((out.var(0) * w).sum() / (truth.var(0) * w).sum().clamp(min=1e-12)).sqrt())
+
+
+def expression_blind(identity, poses: dict, size: int, samples: int, gen: torch.Generator) -> tuple:
+    """B at each pose's head position with the average expression (sharp), and averaged over
+    the same `samples` random expressions for every pose (blur)."""
+    n = len(poses["x"])
+    average = {k: torch.full((n,), (FACTORS[k].low + FACTORS[k].high) / 2) for k in EXPRESSION_FACTORS}
+    sharp = render(identity, {**{k: poses[k] for k in HEAD_FACTORS}, **average}, size=size)
+    expressions = sample_poses(samples, rng=gen)
+    blur = []
+    for i in range(0, n, 8):
+        head = {k: poses[k][i:i + 8].repeat_interleave(samples) for k in HEAD_FACTORS}
+        tiled = {k: expressions[k].repeat(len(head["x"]) // samples) for k in EXPRESSION_FACTORS}
+        images = render(identity, {**tiled, **head}, size=size)
+        blur.append(images.view(-1, samples, *images.shape[1:]).mean(1))
+    return sharp, torch.cat(blur)
+
+
+def swapped(run, frames: torch.Tensor, source: str, target: str) -> torch.Tensor:
+    """The run's swap of `frames` to `target`, on the CPU in [0, 1]."""
+    return run.swap(frames, to=target, source=source).detach().float().cpu().clamp(0, 1)
+
+
+def candidates(run, a: str, b: str, frames: torch.Tensor, poses: dict, mean: torch.Tensor, cfg: EvalConfig,
+               gen: torch.Generator) -> dict:
+    """The swap A->B of `frames` (A at `poses`) and every baseline output for the same poses."""
+    sharp, blur = expression_blind(run.identities[b], poses, run.config.size, cfg.blur_samples, gen)
+    return {"swap": swapped(run, frames, a, b), "copy": frames, "mean": mean.expand_as(frames),
+            "sharp": sharp, "blur": blur}
+
+
+def readout_scores(net, out: torch.Tensor, poses: dict, target: int) -> dict:
+    """Share of outputs read as the target identity; R^2 and MAE of the factors read from them."""
+    from .readouts import factor_scores, read
+    got = read(net, out)
+    return {"target_share": float((got["identity"] == target).float().mean()),
+            "factors": factor_scores(got["factors"], poses)}
+
+
+def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None) -> dict:
+    """Score every ordered pair of the run's identities; write RUN/metrics.json if `save`."""
+    cfg = cfg or EvalConfig()
+    names, size = list(run.identities), run.config.size
+    poses, gen = heldout_poses(cfg.n), make_generator(cfg.seed)
+    still = still_poses(cfg.n)
+    frames, features, means, still_frames, still_features = {}, {}, {}, {}, {}
+    for name, identity in run.identities.items():
+        frames[name], masks = render(identity, poses, size=size, masks=True)
+        still_frames[name], still_masks = render(identity, still, size=size, masks=True)
+        features[name], still_features[name] = masks["features"], still_masks["features"]
+        means[name] = render(identity, sample_poses(cfg.mean_samples, rng=gen), size=size).mean(0, keepdim=True)
+    net = readouts = None
+    if cfg.readouts:
+        from .readouts import VISIBLE_EYE, accuracy, good_enough, load_or_train
+        net = load_or_train(run, log=log)
+        clean = accuracy(net, run.identities)
+        readouts = {**clean, "trustworthy": good_enough(clean), "gaze_min_eye_open": VISIBLE_EYE}
+    metrics = {"identities": names, "size": size, "heldout": {"n": cfg.n, "seed": HELDOUT_SEED},
+               "reconstructions": {}, "swaps": {}, "readouts": readouts}
+    for a in names:
+        for b in names:
+            if log:
+                log(f"evaluating {a} -> {b}")
+            truth = frames[b]
+            if a == b:
+                metrics["reconstructions"][a] = pixel_scores(swapped(run, frames[a], a, a), truth, features[b])
+                continue
+            outputs = candidates(run, a, b, frames[a], poses, means[b], cfg, gen)
+            still_outputs = candidates(run, a, b, still_frames[a], still, means[b], cfg, gen)
+            scores = {}
+            for kind, out in outputs.items():
+                spread = output_spread(still_outputs[kind], still_frames[b], still_features[b])
+                scores[kind] = {**pixel_scores(out, truth, features[b]), "output_spread": spread}
+                if net is not None:
+                    scores[kind].update(readout_scores(net, out, poses, names.index(b)))
+            if net is not None:
+                scores["truth"] = readout_scores(net, truth, poses, names.index(b))
+            blind = max(("sharp", "blur"), key=lambda k: scores[k]["psnr_features"])
+            margin = scores["swap"]["psnr_features"] - scores[blind]["psnr_features"]
+            metrics["swaps"][f"{a}->{b}"] = {"source": a, "target": b, "outputs": scores, "best_blind": blind,
+                                             "beats_blind": margin > 0, "margin_db": margin}
+    metrics["expression_transferred"] = all(s["beats_blind"] for s in metrics["swaps"].values())
+    if save:
+        write_text(run.path / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+ROWS = [("PSNR, whole image (dB)", "psnr", "{:.1f}"), ("PSNR, eyes+mouth (dB)", "psnr_features", "{:.1f}"),
+        ("SSIM, whole image", "ssim", "{:.3f}"), ("SSIM, eyes+mouth", "ssim_features", "{:.3f}"),
+        ("output spread (truth = 1)", "output_spread", "{:.2f}")]
+
+
+def format_table(metrics: dict) -> str:
+    """A plain-text table: each swap number beside its baselines, then the verdict."""
+    kinds = ("swap", *BASELINES, "truth")
+    lines = []
+
+    def row(label, values):
+        lines.append(f"  {label:<28}" + "".join(f"{v:>8}" for v in values))
+
+    for s in metrics["swaps"].values():
+        out = s["outputs"]
+        lines.append(f"{s['source']} -> {s['target']}   ({metrics['heldout']['n']} held-out poses)")
+        row("", kinds)
+        for label, key, fmt in ROWS:
+            row(label, [fmt.format(out[k][key]) if key in out.get(k, {}) else "" for k in kinds])
+        if "truth" in out:
+            row(f"read as {s['target']} (%)", [f"{100 * out[k]['target_share']:.0f}" for k in kinds])
+            for f in FACTORS:
+                row(f"R^2 {f}", [f"{out[k]['factors'][f]['r2']:.2f}" for k in kinds])
+        verdict = "expression transferred" if s["beats_blind"] else "expression NOT transferred"
+        lines.append(f"  -> {verdict}: swap {out['swap']['psnr_features']:.1f} dB vs best expression-blind "
+                     f"({s['best_blind']}) {out[s['best_blind']]['psnr_features']:.1f} dB in eyes+mouth "
+                     f"({s['margin_db']:+.1f} dB)")
+        lines.append("")
+    lines.append("reconstructions (A -> A)             PSNR  eyes+mouth    SSIM  eyes+mouth")
+    for name, r in metrics["reconstructions"].items():
+        lines.append(f"  {name:<30}{r['psnr']:>8.1f}{r['psnr_features']:>12.1f}{r['ssim']:>8.3f}"
+                     f"{r['ssim_features']:>12.3f}")
+    r = metrics["readouts"]
+    if r:
+        worst = min(r["factors"], key=lambda f: r["factors"][f]["r2"])
+        lines.append(f"readouts on clean held-out renders: identity {100 * r['identity_accuracy']:.1f} %, "
+                     f"lowest R^2 {r['factors'][worst]['r2']:.3f} ({worst}) -> "
+                     + ("trustworthy" if r["trustworthy"] else "NOT trustworthy: ignore the readout rows"))
+    lines.append("columns: copy = the input; mean = the target's average picture; sharp / blur = the target at the "
+                 "input's head pose with the average expression / blurred over expressions; truth = the true swap. "
+                 "R^2 rows: pose factors read back from each output vs the input's (1 = perfect).")
+    lines.append("expression transferred for every pair: " + ("yes" if metrics["expression_transferred"] else "no"))
+    return "\n".join(lines)

@@ -1,0 +1,210 @@
+"""Readouts: a small CNN that reads identity and all pose factors from a picture.
+
+    from aedemo.readouts import load_or_train, read, accuracy
+    readouts = load_or_train(run)                 # trained once, cached in RUN/readouts.pt
+    out = read(readouts, images)                  # {"identity": names, "factors": {name: tensor}}
+    accuracy(readouts)                            # how well it reads clean held-out renders
+
+Face-swap papers score swaps with networks trained for other jobs (identity retrieval, pose and
+expression estimators). We do the same with one network trained on clean renders of the run's
+own characters only, so it never saw a swap. Its numbers only mean something if it reads clean
+renders well, so `accuracy` measures that on the held-out poses.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .align import Geometry, crop
+from .data import heldout_poses, jitter_head
+from .files import atomic_write
+from .identities import Identity, identity_to_dict
+from .metrics import r2_score
+from .poses import FACTORS, HEAD_FACTORS, cat_poses, index_poses, make_generator, sample_poses
+from .renderer import render
+
+VISIBLE_EYE = 0.5   # gaze is only scored where the eyes are at least half open (shut eyes hide it)
+
+
+@dataclass
+class ReadoutConfig:
+    """How the readout networks are built and trained."""
+
+    width: int = 16          # channels of the first conv layer of each network
+    crop: int = 32           # side of the aligned face crop the expression network reads
+    steps: int = 300         # optimisation steps
+    batch: int = 32          # fresh renders per identity per step
+    jitter: float = 1.0      # head-pose noise on training crops, like the head network's errors
+    lr: float = 3e-3         # peak Adam learning rate (one-cycle schedule)
+    seed: int = 0            # seeds weights, training poses and jitter
+
+
+HEAD = [k for k in FACTORS if k in HEAD_FACTORS]
+FACE = [k for k in FACTORS if k not in HEAD_FACTORS]
+FACE_BOX = Geometry(center_v=0.15, half=0.8)  # eyes and mouth, in head units (see aedemo.align)
+LOW = torch.tensor([f.low for f in FACTORS.values()])
+SPAN = torch.tensor([f.high - f.low for f in FACTORS.values()])
+
+
+def convnet(size: int, width: int, outputs: int) -> nn.Sequential:
+    """Four stride-2 conv layers, then a small MLP: (n, 3, size, size) -> (n, outputs)."""
+    layers, cin = [], 3
+    for cout in (width, 2 * width, 2 * width, 4 * width):
+        layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+        cin = cout
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(cin * (-(-size // 16)) ** 2, 256), nn.ReLU(),
+                         nn.Linear(256, outputs))
+
+
+class Readouts(nn.Module):
+    """Read identity and head pose from the frame, then expression from the aligned face."""
+
+    def __init__(self, names: list[str], size: int, width: int = 16, crop: int = 32):
+        super().__init__()
+        self.names, self.size, self.crop = list(names), size, crop
+        self.head = convnet(size, width, len(self.names) + len(HEAD))
+        self.face = convnet(crop, 2 * width, len(FACE))
+
+    def read_head(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Identity logits (n, K) and head factors scaled to [0, 1] (n, 4)."""
+        out = self.head(images)
+        return out[:, :len(self.names)], out[:, len(self.names):]
+
+    def read_face(self, images: torch.Tensor, head: dict) -> torch.Tensor:
+        """Expression factors scaled to [0, 1] (n, 5), from the face cut out at `head`."""
+        return self.face(crop(images, head, FACE_BOX, self.crop))
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Identity logits (n, K) and all factors scaled to [0, 1] (n, 9), in FACTORS order."""
+        logits, head = self.read_head(images)
+        face = self.read_face(images, unscaled(head, HEAD))
+        return logits, torch.cat([head, face], 1)
+
+
+def scaled(poses: dict, names=tuple(FACTORS)) -> torch.Tensor:
+    """Pose factors as an (n, len(names)) tensor mapped to [0, 1] by each factor's range."""
+    index = [list(FACTORS).index(k) for k in names]
+    return (torch.stack([poses[k] for k in names], 1) - LOW[index]) / SPAN[index]
+
+
+def unscaled(values: torch.Tensor, names=tuple(FACTORS)) -> dict:
+    """The inverse of `scaled`: a dict of factors in their own units."""
+    index = [list(FACTORS).index(k) for k in names]
+    values = values * SPAN[index].to(values.device) + LOW[index].to(values.device)
+    return {k: values[:, j] for j, k in enumerate(names)}
+
+
+def train(identities: dict[str, Identity], size: int, cfg: ReadoutConfig | None = None,
+          device: torch.device | str = "cpu") -> Readouts:
+    """Train the readouts on fresh clean renders of `identities` at `size` pixels."""
+    cfg, device = cfg or ReadoutConfig(), torch.device(device)
+    gen = make_generator(cfg.seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        net = Readouts(list(identities), size, cfg.width, cfg.crop).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.15)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # layers this small run as fast on one thread, and never stall on a busy CPU
+    try:
+        net.train()
+        for _ in range(cfg.steps):
+            train_step(net, opt, identities, size, cfg, gen, device)
+            sched.step()
+    finally:
+        torch.set_num_threads(threads)
+    return net.eval()
+
+
+def train_step(net: Readouts, opt, identities: dict, size: int, cfg: ReadoutConfig, gen, device) -> None:
+    """One step on fresh renders: identity and head pose from frames, expression from jittered crops."""
+    poses = cat_poses([sample_poses(cfg.batch, rng=gen) for _ in identities])
+    images = torch.cat([render(i, index_poses(poses, slice(k * cfg.batch, (k + 1) * cfg.batch)), size=size,
+                               device=device) for k, i in enumerate(identities.values())])
+    labels = torch.arange(len(identities)).repeat_interleave(cfg.batch).to(device)
+    logits, head = net.read_head(images)
+    jittered = jitter_head({k: poses[k] for k in HEAD}, gen, cfg.jitter)
+    face = net.read_face(images, {k: v.to(device) for k, v in jittered.items()})
+    loss = (F.cross_entropy(logits, labels) + 10 * F.mse_loss(head, scaled(poses, HEAD).to(device))
+            + 10 * F.mse_loss(face, scaled(poses, FACE).to(device)))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+
+
+@torch.no_grad()
+def read(net: Readouts, images: torch.Tensor) -> dict:
+    """Identity index per image and each factor in its own units."""
+    device = next(net.parameters()).device
+    logits, factors = [], []
+    for part in images.split(256):
+        lg, fs = net(part.to(device, torch.float32))
+        logits.append(lg.cpu())
+        factors.append(fs.cpu())
+    return {"identity": torch.cat(logits).argmax(1), "factors": unscaled(torch.cat(factors))}
+
+
+def factor_scores(read_factors: dict, poses: dict) -> dict:
+    """Per factor R^2 and mean absolute error of read values against the true ones; gaze only
+    where the eyes are at least half open."""
+    visible = poses["eye_open"] >= VISIBLE_EYE
+    scores = {}
+    for k in FACTORS:
+        keep = visible if k.startswith("gaze") else torch.ones_like(visible)
+        pred, true = read_factors[k][keep].float(), poses[k][keep].float()
+        scores[k] = {"r2": r2_score(pred, true), "mae": float((pred - true).abs().mean())}
+    return scores
+
+
+def accuracy(net: Readouts, identities: dict[str, Identity], n: int = 256) -> dict:
+    """How well the readouts read clean renders at the held-out poses (never trained on)."""
+    poses = heldout_poses(n)
+    correct, factors = [], []
+    for k, identity in enumerate(identities.values()):
+        out = read(net, render(identity, poses, size=net.size))
+        correct.append((out["identity"] == k).float())
+        factors.append(out["factors"])
+    both = {k: torch.cat([f[k] for f in factors]) for k in FACTORS}
+    repeated = {k: v.repeat(len(identities)) for k, v in poses.items()}
+    return {"identity_accuracy": float(torch.cat(correct).mean()), "factors": factor_scores(both, repeated)}
+
+
+def good_enough(acc: dict) -> bool:
+    """The bar for trusting readouts: identity >= 99 % and every factor R^2 >= 0.95."""
+    return acc["identity_accuracy"] >= 0.99 and all(s["r2"] >= 0.95 for s in acc["factors"].values())
+
+
+def fingerprint(identities: dict[str, Identity], size: int, cfg: ReadoutConfig) -> str:
+    """A short hash of everything the readouts depend on, to know when a cache is stale."""
+    spec = {"identities": [identity_to_dict(i) for i in identities.values()], "size": size, "cfg": asdict(cfg)}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
+    """The run's readouts from RUN/readouts.pt, trained and cached there first if needed."""
+    cfg, identities, size = cfg or ReadoutConfig(), dict(run.identities), run.config.size
+    path, key = run.path / "readouts.pt", fingerprint(identities, size, cfg)
+    net = Readouts(list(identities), size, cfg.width, cfg.crop)
+    if path.exists():
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+            if saved.get("fingerprint") == key:
+                net.load_state_dict(saved["state"])
+                return net.to(run.device).eval()
+        except (OSError, RuntimeError, EOFError, KeyError, AttributeError, pickle.UnpicklingError):
+            if log:
+                log(f"{path.name} is damaged; training the readouts again")
+    if log:
+        log("training the readouts on clean renders (once; cached in readouts.pt)")
+    start = time.monotonic()
+    net = train(identities, size, cfg, run.device)
+    with atomic_write(path) as f:
+        torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": time.monotonic() - start}, f)
+    return net
