@@ -1,14 +1,16 @@
-"""Readouts: a small CNN that reads identity and all pose factors from a picture.
+"""Readouts: small CNNs that read the identity and all 9 pose factors back from a picture.
 
-    from aedemo.readouts import load_or_train, read, accuracy
-    readouts = load_or_train(run)                 # trained once, cached in RUN/readouts.pt
-    out = read(readouts, images)                  # {"identity": names, "factors": {name: tensor}}
-    accuracy(readouts)                            # how well it reads clean held-out renders
+    from aedemo.readouts import accuracy, load_or_train, read
+    readouts = load_or_train(run)             # trained once, cached in RUN/readouts.pt
+    out = read(readouts, images)              # {"identity": index per image, "factors": {name: values}}
+    accuracy(readouts, run.identities)        # how well they read clean held-out renders
 
 Face-swap papers score swaps with networks trained for other jobs (identity retrieval, pose and
-expression estimators). We do the same with one network trained on clean renders of the run's
-own characters only, so it never saw a swap. Its numbers only mean something if it reads clean
-renders well, so `accuracy` measures that on the held-out poses.
+expression estimators). We do the same with networks trained on clean renders of the run's own
+characters only, so they never saw a swap. One reads identity and head pose from the frame; the
+other reads the expression from the face cut out at that head pose (as aedemo.align does).
+Their numbers only mean something if they read clean renders well, so `accuracy` measures that
+on the held-out poses.
 """
 from __future__ import annotations
 
@@ -101,6 +103,13 @@ def unscaled(values: torch.Tensor, names=tuple(FACTORS)) -> dict:
     return {k: values[:, j] for j, k in enumerate(names)}
 
 
+def new_readouts(names: list[str], size: int, cfg: ReadoutConfig) -> Readouts:
+    """Freshly initialised readouts, seeded without touching the global random state."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        return Readouts(names, size, cfg.width, cfg.crop)
+
+
 def train(identities: dict[str, Identity], size: int, cfg: ReadoutConfig | None = None,
           device: torch.device | str = "cpu") -> Readouts:
     """Train the readouts on fresh clean renders of `identities` at `size` pixels."""
@@ -191,11 +200,11 @@ def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
     """The run's readouts from RUN/readouts.pt, trained and cached there first if needed."""
     cfg, identities, size = cfg or ReadoutConfig(), dict(run.identities), run.config.size
     path, key = run.path / "readouts.pt", fingerprint(identities, size, cfg)
-    net = Readouts(list(identities), size, cfg.width, cfg.crop)
     if path.exists():
         try:
             saved = torch.load(path, map_location="cpu", weights_only=True)
             if saved.get("fingerprint") == key:
+                net = new_readouts(list(identities), size, cfg)
                 net.load_state_dict(saved["state"])
                 return net.to(run.device).eval()
         except (OSError, RuntimeError, EOFError, KeyError, AttributeError, pickle.UnpicklingError):
@@ -205,6 +214,9 @@ def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
         log("training the readouts on clean renders (once; cached in readouts.pt)")
     start = time.monotonic()
     net = train(identities, size, cfg, run.device)
+    seconds = time.monotonic() - start
     with atomic_write(path) as f:
-        torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": time.monotonic() - start}, f)
+        torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": seconds}, f)
+    if log:
+        log(f"trained the readouts in {seconds:.0f} s")
     return net

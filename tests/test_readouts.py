@@ -9,7 +9,7 @@ import torch
 from aedemo.data import heldout_poses
 from aedemo.identities import IDENTITIES, identity_from_dict
 from aedemo.poses import sample_poses
-from aedemo.readouts import ReadoutConfig, accuracy, fingerprint, good_enough, load_or_train, read
+from aedemo.readouts import ReadoutConfig, accuracy, fingerprint, good_enough, load_or_train, new_readouts, read
 from aedemo.renderer import render
 
 PIP = identity_from_dict({"name": "pip", "head": "round", "skin": [90, 200, 250], "extras": ["antenna"]})
@@ -69,3 +69,24 @@ def test_identity_readout_tells_characters_apart(trained):
     poses = heldout_poses(16)
     assert (read(net, render(PIP, poses, size=64))["identity"] == 1).all()
     assert (read(net, render("blob", poses, size=64))["identity"] == 0).all()
+
+
+def test_damaged_or_stale_cache_is_retrained(tmp_path, monkeypatch):
+    sizes = []
+
+    def fake_train(identities, size, cfg, device):
+        sizes.append(size)
+        return new_readouts(list(identities), size, cfg)
+
+    monkeypatch.setattr("aedemo.readouts.train", fake_train)
+    run = SimpleNamespace(identities={"blob": IDENTITIES["blob"], "pip": PIP}, config=SimpleNamespace(size=32),
+                          path=tmp_path, device=torch.device("cpu"))
+    (tmp_path / "readouts.pt").write_bytes(b"not a checkpoint")
+    messages = []
+    load_or_train(run, log=messages.append)
+    assert sizes == [32] and "damaged" in messages[0]
+    load_or_train(run)
+    assert sizes == [32]
+    run.config.size = 48
+    load_or_train(run)
+    assert sizes == [32, 48]
