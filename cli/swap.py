@@ -8,8 +8,10 @@ MOTIONS = ("talk", "nod", "blink", "look", "tour")  # aedemo.poses.MOTIONS, with
 
 @click.command()
 @click.argument("run", type=click.Path(file_okay=False))
-@click.option("--from", "source", metavar="NAME", help="Identity whose motion is copied [default: the run's first].")
-@click.option("--to", "target", metavar="NAME", help="Identity drawn in its place [default: the run's second].")
+@click.option("--from", "source", metavar="NAME",
+              help="Character whose motion is copied [default: the run's first, or the first that is not --to].")
+@click.option("--to", "target", metavar="NAME",
+              help="Character drawn in its place [default: the first of the run's others].")
 @click.option("--motion", type=click.Choice(MOTIONS), default="talk", show_default=True,
               help="What the source does: talk, nod, blink, look around, or all of it (tour).")
 @click.option("--frames", default=24, show_default=True, type=int, help="Frames in the animation (2-240).")

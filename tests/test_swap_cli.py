@@ -2,6 +2,7 @@
 errors. A fake run stands in for training where only the plumbing is tested."""
 import functools
 import json
+import subprocess
 import sys
 import types
 from types import SimpleNamespace
@@ -122,3 +123,10 @@ def test_commands_on_a_real_run(tmp_path):
     assert gif.n_frames == 3 and b"aedemo" in gif.info["comment"]
     done = invoke("swap", run, "--to", "dog")
     assert done.exit_code == 2 and done.stderr.count("\n") == 1 and "cat" in done.stderr
+
+
+def test_help_does_not_import_torch():
+    code = ("import sys\nfrom aedemo.cli.main import cli\nfor args in (['swap', '--help'], ['evaluate', '--help']):\n"
+            "    try:\n        cli.main(args)\n    except SystemExit:\n        pass\nprint('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "aedemo evaluate runs/" in done.stdout and done.stdout.split()[-1] == "False"
