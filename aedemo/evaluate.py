@@ -49,6 +49,7 @@ from .data import HELDOUT_SEED, heldout_poses
 from .files import write_text
 from .metrics import psnr, ssim
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
+from .readouts import VISIBLE_EYE, accuracy, factor_scores, good_enough, load_or_train, one_thread, read
 from .renderer import render
 
 BASELINES = ("copy", "mean", "sharp", "blur")
@@ -115,7 +116,6 @@ def candidates(run, a: str, b: str, frames: torch.Tensor, poses: dict, mean: tor
 
 def readout_scores(net, out: torch.Tensor, poses: dict, target: int) -> dict:
     """Share of outputs read as the target identity; R^2 and MAE of the factors read from them."""
-    from .readouts import factor_scores, read
     got = read(net, out)
     return {"target_share": float((got["identity"] == target).float().mean()),
             "factors": factor_scores(got["factors"], poses)}
@@ -123,7 +123,15 @@ def readout_scores(net, out: torch.Tensor, poses: dict, target: int) -> dict:
 
 def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None) -> dict:
     """Score every ordered pair of the run's identities; write RUN/metrics.json if `save`."""
-    cfg = cfg or EvalConfig()
+    with one_thread():
+        metrics = score_pairs(run, cfg or EvalConfig(), log)
+    if save:
+        write_text(run.path / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    return metrics
+
+
+def score_pairs(run, cfg: EvalConfig, log=None) -> dict:
+    """The metrics of every ordered pair (see the module docstring for the keys)."""
     names, size = list(run.identities), run.config.size
     poses, gen = heldout_poses(cfg.n), make_generator(cfg.seed)
     still = still_poses(cfg.n)
@@ -135,7 +143,6 @@ def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None) ->
         means[name] = render(identity, sample_poses(cfg.mean_samples, rng=gen), size=size).mean(0, keepdim=True)
     net = readouts = None
     if cfg.readouts:
-        from .readouts import VISIBLE_EYE, accuracy, good_enough, load_or_train
         net = load_or_train(run, log=log)
         clean = accuracy(net, run.identities)
         readouts = {**clean, "trustworthy": good_enough(clean), "gaze_min_eye_open": VISIBLE_EYE}
@@ -164,8 +171,6 @@ def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None) ->
             metrics["swaps"][f"{a}->{b}"] = {"source": a, "target": b, "outputs": scores, "best_blind": blind,
                                              "beats_blind": margin > 0, "margin_db": margin}
     metrics["expression_transferred"] = all(s["beats_blind"] for s in metrics["swaps"].values())
-    if save:
-        write_text(run.path / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 

@@ -14,6 +14,7 @@ on the held-out poses.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import pickle
@@ -103,6 +104,18 @@ def unscaled(values: torch.Tensor, names=tuple(FACTORS)) -> dict:
     return {k: values[:, j] for j, k in enumerate(names)}
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run torch on one CPU thread for a while: work this small is about as fast on one, and
+    several threads on a busy CPU wait for each other (here 8-17x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def new_readouts(names: list[str], size: int, cfg: ReadoutConfig) -> Readouts:
     """Freshly initialised readouts, seeded without touching the global random state."""
     with torch.random.fork_rng(devices=[]):
@@ -120,15 +133,11 @@ def train(identities: dict[str, Identity], size: int, cfg: ReadoutConfig | None 
         net = Readouts(list(identities), size, cfg.width, cfg.crop).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.15)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # layers this small run as fast on one thread, and never stall on a busy CPU
-    try:
+    with one_thread():
         net.train()
         for _ in range(cfg.steps):
             train_step(net, opt, identities, size, cfg, gen, device)
             sched.step()
-    finally:
-        torch.set_num_threads(threads)
     return net.eval()
 
 

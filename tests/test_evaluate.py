@@ -37,17 +37,8 @@ class FakeRun:
         return self.frames[to][index]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensors: one thread is as fast, and does not stall when the machine is busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def results(tmp_path_factory, one_thread):
+def results(tmp_path_factory):
     """Evaluate the oracle and the copying model once (they share the cached readouts)."""
     path = tmp_path_factory.mktemp("run")
     return {kind: evaluate(FakeRun(path, kind), CFG) for kind in ("oracle", "copy")}
