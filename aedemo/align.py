@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +25,6 @@ from .renderer import EYE_X, EYE_Y, HEAD_BOX, HEAD_RADIUS, LINE, MOUTH_Y, REACH
 LANDMARKS = torch.tensor([[-EYE_X, EYE_Y], [EYE_X, EYE_Y], [0.0, MOUTH_Y],  # eye centres, mouth (head units)
                           [-1.0, 0.0], [1.0, 0.0]])                          # left and right of the head
 ALIGNER_SIZE = 64  # frames are resized to this before the aligner reads them
-PRETRAINED = Path(__file__).with_name("aligner.pt")
 FEATHER = 0.08  # width of the soft edge when a crop is pasted back, as a fraction of its half-side
 
 
@@ -69,14 +67,21 @@ def crop(frames: torch.Tensor, head: dict, geometry: Geometry, size: int) -> tor
     return F.grid_sample(frames, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def paste(frames: torch.Tensor, crops: torch.Tensor, head: dict, geometry: Geometry) -> torch.Tensor:
-    """Warp crops back into the frames at the head's place, blending across a soft edge."""
+def paste(frames: torch.Tensor, crops: torch.Tensor, head: dict, geometry: Geometry,
+          mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Warp crops back into the frames at the head's place. With a (n, 1, crop, crop) mask, only
+    the masked part (grown by a few pixels, soft-edged) replaces the frame; else the whole crop."""
+    if mask is not None:
+        grown = F.max_pool2d(mask, 5, stride=1, padding=2)
+        crops = torch.cat([crops, F.avg_pool2d(grown, 3, stride=1, padding=1, count_include_pad=False)], 1)
     n, c, h, w = frames.shape
     affine = invert(crop_to_frame({k: v.to(frames.device, torch.float32) for k, v in head.items()}, geometry))
     grid = F.affine_grid(affine, (n, c, h, w), align_corners=False)   # frame pixel -> crop coordinates
     pasted = F.grid_sample(crops, grid, mode="bilinear", padding_mode="border", align_corners=False)
     inside = (1.0 - grid.abs().amax(-1)) / FEATHER                      # 1 well inside the crop, 0 outside
     weight = inside.clamp(0.0, 1.0).unsqueeze(1)
+    if mask is not None:
+        pasted, weight = pasted[:, :c], weight * pasted[:, c:]
     return frames + weight * (pasted - frames)
 
 
@@ -139,44 +144,3 @@ class Aligner(nn.Module):
         """Head pose (x, y, scale, roll) read from the pixels alone."""
         return fit_similarity(self(frames).float())
 
-
-def pretrain_aligner(steps: int, seed: int = 0, batch: int = 64, log=None) -> Aligner:
-    """Train an aligner on random characters, so it finds landmarks on faces it never saw."""
-    from .identities import random_identity
-    from .poses import HEAD_FACTORS, make_generator, sample_poses
-    from .renderer import render
-    gen = make_generator(seed)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        aligner = Aligner()
-    optimizer = torch.optim.Adam(aligner.parameters(), lr=2e-3)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps, pct_start=0.1)
-    for step in range(steps):
-        parts = [(random_identity(gen), sample_poses(batch // 8, rng=gen)) for _ in range(8)]
-        frames = torch.cat([render(i, p) for i, p in parts])
-        truth = torch.cat([landmarks_in_frame({k: p[k] for k in HEAD_FACTORS}) for _, p in parts])
-        loss = F.mse_loss(aligner(frames), truth)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        if log and (step + 1) % 100 == 0:
-            log(f"aligner step {step + 1}/{steps}: landmark error {loss.item() ** 0.5 * 32:.2f} px (at 64 px)")
-    return aligner.eval()
-
-
-def load_aligner() -> Aligner:
-    """The aligner shipped with aedemo (trained by `python -m aedemo.align`)."""
-    aligner = Aligner()
-    aligner.load_state_dict(torch.load(PRETRAINED, map_location="cpu", weights_only=True))
-    return aligner.eval()
-
-
-if __name__ == "__main__":  # python -m aedemo.align [steps]: retrain the shipped aligner
-    import sys
-
-    from .files import atomic_write
-    trained = pretrain_aligner(int(sys.argv[1]) if len(sys.argv) > 1 else 3000, log=print)
-    with atomic_write(PRETRAINED) as f:
-        torch.save(trained.state_dict(), f)
-    print(f"wrote {PRETRAINED}")

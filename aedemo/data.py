@@ -4,6 +4,7 @@
     batch["blob"]["input"]     # warped aligned crops the encoder sees
     batch["blob"]["target"]    # the clean crops the decoder must draw
     batch["blob"]["weight"]    # per-pixel loss weight: eyes and mouth count more
+    batch["blob"]["mask"]      # where the character is (the decoder learns to draw this too)
 
 There is no fixed dataset: the renderer is the dataset. A fixed set of held-out poses (its own
 seed) is kept for evaluation, and training poses are never drawn from it.
@@ -54,13 +55,13 @@ def make_batch(identities: dict[str, Identity], cfg, gen: torch.Generator, geome
     for name, identity in identities.items():
         poses = sample_poses(cfg.batch, rng=gen)
         frames, masks = render(identity, poses, size=cfg.size, masks=True, device=device)
-        stacked = torch.cat([frames, masks["features"]], 1)
+        stacked = torch.cat([frames, masks["features"], masks["face"]], 1)
         head = {k: poses[k] for k in HEAD_FACTORS}
         if geometry is not None:
             stacked = crop(stacked, jitter_head(head, gen, cfg.jitter), geometry, cfg.crop)
-        target, features = stacked[:, :3], stacked[:, 3:4]
+        target, features, face = stacked[:, :3], stacked[:, 3:4], stacked[:, 4:5]
         inputs = random_warp(target, gen) if cfg.warp else target
-        batch[name] = {"frames": frames, "input": inputs, "target": target,
+        batch[name] = {"frames": frames, "input": inputs, "target": target, "mask": face,
                        "weight": 1.0 + cfg.feature_weight * features,
                        "landmarks": landmarks_in_frame({k: v.to(device) for k, v in head.items()})}
     return batch

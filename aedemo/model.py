@@ -62,7 +62,8 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """Code (n, latent) -> one identity's aligned crop (n, 3, crop, crop) in [0, 1]."""
+    """Code (n, latent) -> one identity's aligned crop (n, 3, crop, crop) in [0, 1] and its mask
+    (n, 1, crop, crop): where the character is, used to paste the crop back into the frame."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -74,14 +75,14 @@ class Decoder(nn.Module):
             nn.Upsample(scale_factor=2), conv_block(4 * w, 2 * w, cfg.norm, down=False),
             nn.Upsample(scale_factor=2), conv_block(2 * w, w, cfg.norm, down=False),
             nn.Upsample(scale_factor=2), conv_block(w, w, cfg.norm, down=False),
-            nn.Conv2d(w, 3, 3, padding=1),
+            nn.Conv2d(w, 4, 3, padding=1),
         )
 
-    def forward(self, code: torch.Tensor) -> torch.Tensor:
-        """Decode a batch of codes."""
+    def forward(self, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode a batch of codes into pictures and masks."""
         x = self.from_code(code).view(len(code), -1, self.side, self.side)
-        x = self.up(x)[:, :, : self.crop, : self.crop]
-        return torch.sigmoid(x)
+        x = torch.sigmoid(self.up(x)[:, :, : self.crop, : self.crop])
+        return x[:, :3], x[:, 3:]
 
 
 class SwapAutoencoder(nn.Module):
@@ -110,12 +111,16 @@ class SwapAutoencoder(nn.Module):
 
     def decode(self, code: torch.Tensor, identity: str) -> torch.Tensor:
         """Draw `identity` from a code."""
+        return self.decoders[identity](code)[0]
+
+    def decode_with_mask(self, code: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Draw `identity` from a code, with the mask of where it drew the character."""
         return self.decoders[identity](code)
 
     def swap(self, x: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
         """Encode crops of `source` and decode them as `to`."""
         return self.decode(self.encode(x, source), to)
 
-    def forward(self, x: torch.Tensor, identity: str) -> torch.Tensor:
-        """Reconstruct crops of `identity` (what training optimises)."""
-        return self.decode(self.encode(x, identity), identity)
+    def forward(self, x: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruct crops of `identity` and their masks (what training optimises)."""
+        return self.decode_with_mask(self.encode(x, identity), identity)

@@ -50,8 +50,14 @@ class Pipeline:
             out = []
             for part in frames.split(256):
                 crops, head = self.extract(part)
-                swapped = self.model.swap(crops, to=to, source=source).float()
-                out.append(paste(part, swapped, head, self.geometry) if self.aligned else swapped)
+                code = self.model.encode(crops, source)
+                swapped, mask = self.model.decode_with_mask(code, to)
+                if not self.aligned:
+                    out.append(swapped.float())
+                    continue
+                for other in self.model.names:  # cover every character's outline, the source's too
+                    mask = torch.maximum(mask, self.model.decode_with_mask(code, other)[1])
+                out.append(paste(part, swapped.float(), head, self.geometry, mask.float()))
             return torch.cat(out)
         finally:
             self.model.train(was_training)

@@ -41,7 +41,7 @@ class TrainConfig:
     aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
     batch: int = 32                  # images per identity per step
     lr: float = 1e-3                 # Adam learning rate
-    warp: bool = True                # random warp on the encoder's input
+    warp: bool = False               # random warp on the encoder's input (faceswap; slower to learn)
     jitter: float = 1.0              # alignment noise during training (1 = typical aligner error)
     feature_weight: float = 10.0     # extra loss weight on the eyes+mouth region
     precision: str = "auto"          # "bf16", "fp32", or "auto" (bf16 on CPUs that support it)
@@ -172,8 +172,9 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
             total = 0.0
             for name, b in batch.items():
-                out = self.model(b["input"], name).float()
-                loss = (b["weight"] * (out - b["target"]).pow(2)).mean() / b["weight"].mean()
+                out, mask = self.model(b["input"], name)
+                loss = (b["weight"] * (out.float() - b["target"]).pow(2)).mean() / b["weight"].mean()
+                loss = loss + 0.1 * (mask.float() - b["mask"]).pow(2).mean()
                 losses[f"loss_{name}"] = loss
                 total = total + loss
             if self.aligner is not None:

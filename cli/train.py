@@ -15,7 +15,7 @@ import click
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
 @click.option("--batch", default=32, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate.")
-@click.option("--warp/--no-warp", default=True, show_default=True, help="Random warp on the encoder's input.")
+@click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
 @click.option("--encoders", type=click.Choice(["shared", "separate"]), default="shared", show_default=True,
               help="One shared encoder (the real thing) or one per identity (the ablation).")
 @click.option("--pipeline", type=click.Choice(["aligned", "frame"]), default="aligned", show_default=True,

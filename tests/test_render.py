@@ -115,3 +115,13 @@ def test_poses_in_range_and_motions():
 def test_generator_and_seed_agree():
     gen = torch.Generator().manual_seed(5)
     assert torch.equal(sample_poses(4, rng=gen)["x"], sample_poses(4, seed=5)["x"])
+
+
+def test_any_valid_character_renders():
+    from aedemo.identities import identity_from_dict, identity_to_dict, random_identity
+    gen = torch.Generator().manual_seed(0)
+    for k in range(20):
+        identity = identity_from_dict(identity_to_dict(random_identity(gen, name=f"r{k}")))
+        images, masks = render(identity, sample_poses(4, seed=k), size=32, masks=True)
+        assert torch.isfinite(images).all() and 0 <= images.min() and images.max() <= 1
+        assert (masks["face"].sum((1, 2, 3)) > 20).all()

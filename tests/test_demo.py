@@ -1,0 +1,54 @@
+"""`aedemo demo` and `aedemo ablate` end to end, on a tiny budget."""
+import json
+
+import pytest
+from click.testing import CliRunner
+
+import aedemo.readouts
+from aedemo.ablate import ablate, format_ablation
+from aedemo.cli.main import cli
+from aedemo.demo import demo, free_folder
+
+
+@pytest.fixture
+def quick_readouts(monkeypatch):
+    """Readouts trained for a handful of steps: this test checks plumbing, not accuracy."""
+    real = aedemo.readouts.ReadoutConfig
+    monkeypatch.setattr(aedemo.readouts, "ReadoutConfig", lambda **kw: real(**{"steps": 5, **kw}))
+
+
+def test_demo_writes_the_lesson(tmp_path, quick_readouts):
+    lines = []
+    result = demo(tmp_path / "demo", seconds=2, ablation_seconds=1, log=lines.append)
+    folder = result["report"].parent
+    for name in ("report.html", "metrics.json", "swap.gif", "explain.json", "latent_pca.png", "ablation.json",
+                 "ablation.png", "timelapse.gif", "loss.png", "config.json"):
+        assert (folder / name).is_file(), name
+    assert len(result["summary"]) == 3 and "dB" in result["summary"][0]
+    assert any("6/6" in line for line in lines)
+    variants = json.loads((folder / "ablation.json").read_text())["variants"]
+    assert set(variants) == {"shared", "separate", "no-align"}
+
+
+def test_free_folder(tmp_path):
+    (tmp_path / "demo").mkdir()
+    assert free_folder(tmp_path / "demo") == tmp_path / "demo"
+    (tmp_path / "demo" / "x").write_text("")
+    assert free_folder(tmp_path / "demo") == tmp_path / "demo-2"
+
+
+def test_ablate_table(tmp_path):
+    table = ablate(1, tmp_path / "ab", variants=("shared", "latent-4"))
+    assert set(table["variants"]) == {"shared", "latent-4"}
+    assert "latent-4" in format_ablation(table)
+    assert (tmp_path / "ab" / "ablation.png").is_file()
+
+
+def test_ablate_bad_variant(tmp_path):
+    result = CliRunner().invoke(cli, ["ablate", "--variant", "separat", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "did you mean separate" in result.output
+
+
+def test_demo_bad_time(tmp_path):
+    result = CliRunner().invoke(cli, ["demo", "--time", "-1", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and result.output.startswith("error:")
