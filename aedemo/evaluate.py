@@ -37,6 +37,8 @@ metrics.json keys:
                               factors[f] = {r2, mae}, trustworthy (>= 99 % and every R^2 >= 0.95),
                               gaze_min_eye_open (gaze is scored only where eyes are this open)
   expression_transferred      every swap beats its best expression-blind baseline
+  aligner                     mean error of the head pose the aligner reads from held-out frames:
+                              x_px, y_px (pixels), scale_pct (%), roll_deg (degrees); null if unaligned
 """
 from __future__ import annotations
 
@@ -171,7 +173,24 @@ def score_pairs(run, cfg: EvalConfig, log=None) -> dict:
             metrics["swaps"][f"{a}->{b}"] = {"source": a, "target": b, "outputs": scores, "best_blind": blind,
                                              "beats_blind": margin > 0, "margin_db": margin}
     metrics["expression_transferred"] = all(s["beats_blind"] for s in metrics["swaps"].values())
+    metrics["aligner"] = aligner_errors(run, frames, poses)
     return metrics
+
+
+@torch.no_grad()
+def aligner_errors(run, frames: dict, poses: dict) -> dict | None:
+    """How far the aligner's head pose is from the truth: x, y in pixels, scale in %, roll in degrees."""
+    aligner = getattr(getattr(run, "pipeline", None), "aligner", None)
+    if aligner is None:
+        return None
+    errors = {"x_px": [], "y_px": [], "scale_pct": [], "roll_deg": []}
+    for images in frames.values():
+        head = {k: v.cpu() for k, v in aligner.estimate(images.to(run.device)).items()}
+        errors["x_px"].append((head["x"] - poses["x"]).abs().mean() * run.config.size / 2)
+        errors["y_px"].append((head["y"] - poses["y"]).abs().mean() * run.config.size / 2)
+        errors["scale_pct"].append((head["scale"] / poses["scale"] - 1).abs().mean() * 100)
+        errors["roll_deg"].append((head["roll"] - poses["roll"]).abs().mean())
+    return {k: float(sum(v) / len(v)) for k, v in errors.items()}
 
 
 ROWS = [("PSNR, whole image (dB)", "psnr", "{:.1f}"), ("PSNR, eyes+mouth (dB)", "psnr_features", "{:.1f}"),
@@ -215,5 +234,9 @@ def format_table(metrics: dict) -> str:
     lines.append("columns: copy = the input; mean = the target's average picture; sharp / blur = the target at the "
                  "input's head pose with the average expression / blurred over expressions; truth = the true swap. "
                  "R^2 rows: pose factors read back from each output vs the input's (1 = perfect).")
+    a = metrics.get("aligner")
+    if a:
+        lines.append(f"aligner (head pose read from pixels), mean error: x {a['x_px']:.2f} px, y {a['y_px']:.2f} px, "
+                     f"scale {a['scale_pct']:.1f} %, roll {a['roll_deg']:.1f} deg")
     lines.append("expression transferred for every pair: " + ("yes" if metrics["expression_transferred"] else "no"))
     return "\n".join(lines)

@@ -75,14 +75,15 @@ class Decoder(nn.Module):
             nn.Upsample(scale_factor=2), conv_block(4 * w, 2 * w, cfg.norm, down=False),
             nn.Upsample(scale_factor=2), conv_block(2 * w, w, cfg.norm, down=False),
             nn.Upsample(scale_factor=2), conv_block(w, w, cfg.norm, down=False),
-            nn.Conv2d(w, 4, 3, padding=1),
         )
+        self.to_rgb = nn.Conv2d(w, 3, 3, padding=1)
+        self.to_mask = nn.Conv2d(w, 1, 3, padding=1)  # learns from the features, never changes them
 
     def forward(self, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode a batch of codes into pictures and masks."""
         x = self.from_code(code).view(len(code), -1, self.side, self.side)
-        x = torch.sigmoid(self.up(x)[:, :, : self.crop, : self.crop])
-        return x[:, :3], x[:, 3:]
+        x = self.up(x)[:, :, : self.crop, : self.crop]
+        return torch.sigmoid(self.to_rgb(x)), torch.sigmoid(self.to_mask(x.detach()))
 
 
 class SwapAutoencoder(nn.Module):
