@@ -9,7 +9,9 @@ is loaded is refused, not executed.
 """
 from __future__ import annotations
 
+import io
 import pickle
+import warnings
 from pathlib import Path
 
 import torch
@@ -19,6 +21,9 @@ from .files import atomic_write
 
 FORMAT = "aedemo-checkpoint-1"
 REQUIRED = ("format", "config", "model", "optimizer", "step", "elapsed", "rng", "best_loss")
+KINDS = {"config": dict, "model": dict, "aligner": dict, "optimizer": dict, "step": int, "elapsed": (int, float),
+         "rng": torch.Tensor, "best_loss": (int, float)}
+TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
 
 
 def save_checkpoint(path: str | Path, trainer, elapsed: float, best_loss: float) -> Path:
@@ -34,8 +39,10 @@ def save_checkpoint(path: str | Path, trainer, elapsed: float, best_loss: float)
         "rng": trainer.gen.get_state(),
         "best_loss": float(best_loss),
     }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)  # in memory first: a full disk then fails as a plain OSError, not inside torch
     with atomic_write(path) as f:
-        torch.save(state, f)
+        f.write(buffer.getbuffer())
     return Path(path)
 
 
@@ -45,19 +52,32 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise RunError(f"no checkpoint at {path}")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our error says enough
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else "unsafe content"
-        raise RunError(f"{path} was refused: it is not a plain aedemo checkpoint ({first[:120]})") from None
-    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError) as e:
-        reason = "empty file" if path.stat().st_size == 0 else (str(e).strip().splitlines() or ["unreadable"])[0][:120]
+        raise RunError(f"{path} was refused: it holds more than plain tensors and numbers, and nothing in it "
+                       f"was run ({_reason(e, 'unsafe content')})") from None
+    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError, TypeError) as e:
+        reason = "empty file" if path.stat().st_size == 0 else _reason(e, "unreadable")
         raise RunError(f"{path} is damaged or not an aedemo checkpoint ({reason})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise RunError(f"{path} is not an aedemo checkpoint")
     missing = [k for k in REQUIRED if k not in state]
     if missing:
         raise RunError(f"{path} is incomplete: it lacks {', '.join(missing)}")
+    wrong = [k for k, kind in KINDS.items()
+             if k in state and (not isinstance(state[k], kind) or isinstance(state[k], bool))]
+    if wrong or state["step"] < 0:
+        raise RunError(f"{path} is damaged: wrong {', '.join(wrong or ['step'])}")
     return state
+
+
+def _reason(error: Exception, default: str) -> str:
+    """The informative line of a torch.load error, without torch's advice to load unsafely."""
+    lines = [line.split("WeightsUnpickler error:")[-1].strip() for line in str(error).splitlines()
+             if not line.strip().startswith(TORCH_ADVICE)]
+    return (next((line for line in lines if line), default).split(". ")[0])[:120]
 
 
 def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) -> None:
@@ -65,5 +85,6 @@ def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) 
     try:
         module.load_state_dict(weights, strict=True)
     except (RuntimeError, TypeError, KeyError) as e:
-        first = str(e).strip().splitlines()[0][:160]
+        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+        first = next((line for line in lines if not line.startswith("Error(s) in loading")), "mismatch")[:160]
         raise RunError(f"{path}: the {what} weights do not match the run's config ({first})") from None

@@ -110,7 +110,7 @@ def identity_from_dict(spec) -> Identity:
     known = [f.name for f in fields(Identity)]
     for key in spec:
         if key not in known:
-            raise SpecError(f"unknown field '{key}'{closest_names(str(key), known)}")
+            raise SpecError(f"unknown field {key!r}{closest_names(str(key), known)}")
     for key in ("name", "head", "skin"):
         if key not in spec:
             raise SpecError(f"missing field '{key}'")
@@ -120,8 +120,9 @@ def identity_from_dict(spec) -> Identity:
             if not isinstance(spec[key], str):
                 raise SpecError(f"field '{key}' must be a string")
             values[key] = spec[key]
-    if not values["name"].strip() or len(values["name"]) > 40:
-        raise SpecError("field 'name' must be 1 to 40 characters")
+    name = values["name"]
+    if not name.strip() or len(name) > 40 or not name.isprintable() or "/" in name or "\\" in name:
+        raise SpecError("field 'name' must be 1 to 40 printable characters, without / or \\")
     for key in ("skin", "outline", "accent", "eye_color", "mouth_color"):
         if key in spec:
             values[key] = _color(key, spec[key])
@@ -154,6 +155,8 @@ def load_spec(path: str | Path) -> Identity:
         spec = json.loads(text)
     except json.JSONDecodeError as e:
         raise SpecError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise SpecError(f"{path} is nested too deeply to be a spec") from None
     try:
         return identity_from_dict(spec)
     except SpecError as e:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import pickle
 import time
@@ -224,8 +225,10 @@ def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
     start = time.monotonic()
     net = train(identities, size, cfg, run.device)
     seconds = time.monotonic() - start
+    buffer = io.BytesIO()  # serialised in memory first, so a full disk fails as a plain OSError
+    torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": seconds}, buffer)
     with atomic_write(path) as f:
-        torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": seconds}, f)
+        f.write(buffer.getbuffer())
     if log:
         log(f"trained the readouts in {seconds:.0f} s")
     return net

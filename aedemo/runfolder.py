@@ -17,6 +17,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 import torch
@@ -70,6 +71,7 @@ class RunWriter:
         elif has_run:
             raise UsageError(f"{path} already holds a run; add --resume to continue it, or choose another --out")
         writable_dir(path / "preview")
+        remove_stale_temps(path)
         assert isinstance(cfg, TrainConfig)
         return cls(cfg, path, resume)
 
@@ -94,9 +96,19 @@ class RunWriter:
         try:
             trainer.optimizer.load_state_dict(state["optimizer"])
             trainer.gen.set_state(state["rng"])
-        except (ValueError, RuntimeError, KeyError) as e:
-            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser state does not fit ({e})") from None
+        except (ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError) as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser or random state does not fit ({first})") from None
         trainer.step, self.elapsed_before, self.best_loss = int(state["step"]), float(state["elapsed"]), float(state["best_loss"])
+        self.trim_log(trainer.step)
+
+    def trim_log(self, step: int) -> None:
+        """Drop log rows written after the checkpoint (by a run killed before it saved): they are redone."""
+        log = self.path / "log.csv"
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        keep = [line for line in lines if not line.split(",")[0].isdigit() or int(line.split(",")[0]) <= step]
+        if len(keep) < len(lines):
+            write_text(log, "\n".join(keep) + "\n")
 
     def save(self, trainer, elapsed: float, interval_loss: float) -> None:
         """Checkpoint (and the best-loss copy when this interval beat every earlier one)."""
@@ -176,6 +188,40 @@ class RunWriter:
         write_loss_plot(self.path / "log.csv", self.path / "loss.png")
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Delete temp files a killed process left half-written (atomic_write names them .NAME.*.tmp)."""
+    for folder in (path, path / "preview"):
+        for tmp in folder.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
+SETTING_TYPES = {"int": ((int,), "a whole number"), "float": ((int, float), "a number"),
+                 "bool": ((bool,), "true or false"), "str": ((str,), "a string"), "dict": ((dict,), "a JSON object"),
+                 "tuple[str, ...]": ((list,), "a list")}
+
+
+def check_setting_types(settings) -> None:
+    """Refuse a config.json whose settings have the wrong JSON types (an edited or foreign file)."""
+    from .train import TrainConfig
+    if not isinstance(settings, dict):
+        raise RunError("'settings' must be a JSON object")
+    for f in fields(TrainConfig):
+        value = settings.get(f.name)
+        if f.name not in settings or (value is None and "None" in f.type):
+            continue
+        kinds, label = SETTING_TYPES.get(f.type.replace(" | None", ""), ((object,), "valid"))
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            raise RunError(f"setting '{f.name}' must be {label}, not {value!r:.60}")
+        if isinstance(value, int) and not -2**63 <= value < 2**63:
+            raise RunError(f"setting '{f.name}' is too large ({value!r:.30})")
+    more, identities = settings.get("more", []), settings.get("identities", {})
+    if not all(isinstance(name, str) for name in more):
+        raise RunError("setting 'more' must be a list of identity names")
+    if identities and (len(identities) < 2 or any(not isinstance(s, dict) or s.get("name") != n
+                                                  for n, s in identities.items())):
+        raise RunError("setting 'identities' must map two or more names to their specs")
+
+
 def read_config(path: Path):
     """The TrainConfig saved in a run folder, or RunError naming what is wrong."""
     from .train import TrainConfig, check_config
@@ -184,9 +230,12 @@ def read_config(path: Path):
         raise RunError(f"{path} is not a run folder: it has no config.json")
     try:
         info = json.loads(file.read_text(encoding="utf-8"))
+        check_setting_types(info["settings"])
         cfg = TrainConfig.from_dict(info["settings"])
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise RunError(f"{file} is not valid JSON ({e})") from None
+    except RunError as e:
+        raise RunError(f"{file}: {e}") from None
     except (KeyError, TypeError) as e:
         raise RunError(f"{file} is missing or has wrong settings ({e})") from None
     try:

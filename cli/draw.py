@@ -4,6 +4,13 @@ from __future__ import annotations
 import click
 
 
+def check_seed(ctx, param, value: int) -> int:
+    """A seed must fit the random generator: a whole number from 0 to 2**63 - 1."""
+    if not 0 <= value < 2**63:
+        raise click.BadParameter(f"must be from 0 to {2**63 - 1}, got {value}")
+    return value
+
+
 @click.command()
 @click.option("--sheet", type=click.Path(dir_okay=False), help="Also write a contact sheet PNG here.")
 @click.option("--size", default=64, show_default=True, type=int, help="Image size in pixels (32-128).")
@@ -15,16 +22,16 @@ def identities(sheet, size):
       aedemo identities
       aedemo identities --sheet characters.png
     """
+    from aedemo.files import output_path
     from aedemo.identities import IDENTITIES
 
+    path = output_path(sheet) if sheet else None   # a bad path fails before anything is printed
     for identity in IDENTITIES.values():
         click.echo(f"{identity.name:8} {identity.description}")
-    if sheet:
-        from aedemo.files import output_path
+    if path:
         from aedemo.gallery import contact_sheet
         from aedemo.images import save_png
 
-        path = output_path(sheet)
         save_png(contact_sheet(list(IDENTITIES), size=size), path)
         click.echo(f"wrote {path}", err=True)
         click.echo(str(path))
@@ -35,7 +42,7 @@ def identities(sheet, size):
 @click.option("--set", "settings", multiple=True, metavar="FACTOR=VALUE",
               help="Set a pose factor (repeatable); unset factors are neutral.")
 @click.option("--random", "random_n", type=int, default=0, metavar="N", help="Draw a grid of N random poses instead.")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed for --random.")
+@click.option("--seed", default=0, show_default=True, type=int, callback=check_seed, help="Seed for --random.")
 @click.option("--size", default=64, show_default=True, type=int, help="Image size in pixels (32-128).")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Output PNG path.")
 def render(name, settings, random_n, seed, size, out):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from .draw import check_seed
+
 
 @click.command()
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME", help="First identity (name or spec.json).")
@@ -23,7 +25,7 @@ import click
 @click.option("--feature-weight", default=10.0, show_default=True, help="Extra loss weight on eyes and mouth.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
               help="bf16 autocast where the CPU/GPU supports it.")
-@click.option("--seed", default=0, show_default=True, help="Same seed, same run.")
+@click.option("--seed", default=0, show_default=True, callback=check_seed, help="Same seed, same run.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
 @click.option("--save-every", default=50, show_default=True, help="Steps between previews and checkpoints.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")

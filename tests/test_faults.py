@@ -1,0 +1,563 @@
+"""Faults and bad input: nothing lost, nothing executed, one clear line.
+
+Killed training resumes from its last checkpoint; hostile, damaged and foreign files are
+refused without running anything; bad arguments and full disks give one `error:` line.
+"""
+import builtins
+import errno
+import io
+import json
+import math
+import os
+import pickle
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from aedemo.cli.main import cli
+from click.testing import CliRunner
+
+from aedemo.checkpoint import load_checkpoint, save_checkpoint
+from aedemo.errors import RunError
+from aedemo.run import load_run
+from aedemo.runfolder import RunWriter
+from aedemo.train import TrainConfig, Trainer, check_config, train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 2, "time": None}
+TINY_CLI = ["--size", "32", "--crop", "24", "--batch", "4", "--latent", "8", "--save-every", "2"]
+
+
+def invoke(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def one_line_error(result, code=None):
+    """Exactly one line, `error: ...`, a non-zero exit (the given one), and no traceback."""
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0 and (code is None or result.exit_code == code), result.output
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.tmp"))
+
+
+def logged_steps(run: Path) -> list[int]:
+    log = run / "log.csv"
+    return [int(line.split(",")[0]) for line in log.read_text().splitlines()[1:]] if log.exists() else []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models on a shared CPU: one torch thread, so no time is lost spinning."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory):
+    """A tiny trained run (2 steps) that tests copy and then damage."""
+    out = tmp_path_factory.mktemp("base") / "run"
+    train(TrainConfig(**TINY, steps=2), out=out, progress=False)
+    return out
+
+
+def copy_run(base: Path, dst: Path) -> Path:
+    """The two files a run needs to load and resume: config.json and checkpoint.pt."""
+    dst.mkdir(parents=True)
+    for name in ("config.json", "checkpoint.pt"):
+        shutil.copy(base / name, dst / name)
+    return dst
+
+
+# ---------------------------------------------------------------- crashes
+
+
+ONE_THREAD = dict(os.environ, OMP_NUM_THREADS="1")   # a tiny model: a second thread only spins
+
+
+def start_training(out: Path, stderr, *args: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "aedemo.cli", "train", *TINY_CLI, "--out", str(out), *args]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT, env=ONE_THREAD)
+
+
+def mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns if path.exists() else 0
+
+
+def wait_until(condition, proc: subprocess.Popen, timeout: float = 60, poll: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert proc.poll() is None, f"training exited early with {proc.returncode}"
+        assert time.monotonic() < deadline, "training made no progress"
+        time.sleep(poll)
+
+
+def checkpoint_temps(out: Path) -> set[str]:
+    """Temp files of checkpoint.pt or checkpoint.best.pt being written (atomic_write's names)."""
+    names = os.listdir(out) if out.exists() else []
+    return {n for n in names if n.startswith(".checkpoint") and n.endswith(".tmp")}
+
+
+def test_sigkill_at_random_moments_then_resume(tmp_path):
+    """Kill -9 training again and again (also mid-checkpoint); every time it resumes, losing
+    at most one save interval, and the finished run is whole: no temp files, no gaps in log.csv."""
+    out, save_every = tmp_path / "run", 2
+    rng = random.Random(7)
+    kills, mid_write, cleaned, last_step = 0, 0, 0, 0
+    plan = ["random", "mid-write", "random", "mid-write", "random", "mid-write", "mid-write"]
+    with (tmp_path / "stderr.txt").open("a") as stderr:
+        for mode in plan:
+            if mode == "mid-write" and kills >= 5 and mid_write:   # retried only if none was caught
+                continue
+            resume = (out / "checkpoint.pt").exists()
+            saved_at = mtime(out / "checkpoint.pt")
+            stale = checkpoint_temps(out)
+            proc = start_training(out, stderr, "--time", "300", *(["--resume"] if resume else []))
+            try:
+                if mode == "mid-write":   # the moment a new checkpoint temp file appears
+                    wait_until(lambda stale=stale: checkpoint_temps(out) - stale, proc, poll=0.001)
+                else:                     # a random moment after this process saved a checkpoint
+                    wait_until(lambda saved_at=saved_at: mtime(out / "checkpoint.pt") != saved_at, proc)
+                    if stale:             # the resumed run removed what the killed one left
+                        assert not stale & checkpoint_temps(out), stale
+                        cleaned += 1
+                    time.sleep(rng.uniform(0.0, 1.0))
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+            kills += 1
+            mid_write += bool(checkpoint_temps(out) - stale)   # a half-written checkpoint was left
+
+            state = load_checkpoint(out / "checkpoint.pt")   # whatever happened, the checkpoint loads
+            run = load_run(out)
+            assert run.step == state["step"] >= last_step, "the step count went backwards"
+            # log.csv gets its row just before the checkpoint is saved: at most one interval is lost
+            assert run.step >= max(logged_steps(out), default=0) - save_every
+            assert run.step % save_every == 0
+            last_step = run.step
+
+    assert kills >= 5 and mid_write >= 1, (kills, mid_write)
+    left = temp_files(out)
+    end = last_step + save_every
+    final = subprocess.run([sys.executable, "-m", "aedemo.cli", "train", *TINY_CLI, "--out", str(out),
+                            "--resume", "--steps", str(end)], capture_output=True, text=True, timeout=180, cwd=ROOT,
+                           env=ONE_THREAD, check=False)
+    assert final.returncode == 0, final.stderr
+    assert temp_files(out) == [], f"temp files left: {temp_files(out)} (before: {left})"
+    assert load_run(out).step == end
+    assert logged_steps(out) == list(range(save_every, end + 1, save_every))   # no gap, no repeat
+    print(f"survived {kills} SIGKILLs ({mid_write} mid-checkpoint, {cleaned} cleaned up on resume); "
+          f"finished at step {end}")
+
+
+def test_stale_temp_files_are_removed_on_resume(tmp_path, base_run):
+    run = copy_run(base_run, tmp_path / "run")
+    for name in (".checkpoint.pt.abc123.tmp", ".log.csv.x.tmp", "preview/.000004.png.y.tmp"):
+        (run / name).parent.mkdir(exist_ok=True)
+        (run / name).write_bytes(b"half a file")
+    train(TrainConfig(**TINY, steps=4), out=run, resume=True, progress=False)
+    assert temp_files(run) == []
+
+
+# ---------------------------------------------------------------- hostile and damaged files
+
+
+class RunsCommand:
+    """A pickle that runs a shell command when it is unpickled."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+class ExecsPython:
+    """A pickle that calls builtins.exec when it is unpickled."""
+
+    def __init__(self, code):
+        self.code = code
+
+    def __reduce__(self):
+        return (builtins.exec, (self.code,))
+
+
+def torch_bytes(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def hostile_checkpoints(marker: Path) -> dict:
+    """Files that would run code if they were unpickled: each would create `marker`."""
+    shell = f"touch {marker}"
+    python = f"open({str(marker)!r}, 'w').close()"
+    return {
+        "os.system in a checkpoint": torch_bytes({"format": "aedemo-checkpoint-1", "step": RunsCommand(shell)}),
+        "builtins.exec in a checkpoint": torch_bytes({"format": "aedemo-checkpoint-1", "model": ExecsPython(python)}),
+        "bare pickle, os.system": pickle.dumps(RunsCommand(shell)),
+        "bare pickle protocol 2, exec": pickle.dumps(ExecsPython(python), protocol=2),
+    }
+
+
+def test_hostile_payloads_are_live(tmp_path):
+    """Sanity check of the test itself: unpickled naively, each payload does run."""
+    marker = tmp_path / "ran"
+    for name, data in hostile_checkpoints(marker).items():
+        if name.startswith("bare"):
+            pickle.loads(data)
+            assert marker.exists(), name
+            marker.unlink()
+
+
+COMMANDS = {
+    "swap": lambda run: ["swap", run, "--frames", "2", "-o", run.parent / "out.gif"],
+    "evaluate": lambda run: ["evaluate", run],
+    "train": lambda run: ["train", "--out", run, "--resume", "--steps", "4"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_hostile_checkpoints_run_nothing(tmp_path, base_run, command):
+    marker = tmp_path / "ran"
+    for i, (name, data) in enumerate(hostile_checkpoints(marker).items()):
+        run = copy_run(base_run, tmp_path / f"run{i}")
+        (run / "checkpoint.pt").write_bytes(data)
+        line = one_line_error(invoke(*COMMANDS[command](run)), 1)
+        assert "refused" in line and "nothing in it was run" in line, (name, line)
+        assert not marker.exists(), f"{name}: the payload ran"
+        with pytest.raises(RunError, match="refused"):
+            load_checkpoint(run / "checkpoint.pt")
+        assert not marker.exists()
+
+
+def test_hostile_checkpoint_in_a_real_process(tmp_path, base_run, run_cli):
+    """The real command line, stderr and all (torch's warnings must not leak out either)."""
+    marker = tmp_path / "ran"
+    run = copy_run(base_run, tmp_path / "run")
+    (run / "checkpoint.pt").write_bytes(hostile_checkpoints(marker)["bare pickle, os.system"])
+    done = run_cli("swap", run, "--frames", "2")
+    assert done.returncode == 1 and not marker.exists()
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "refused" in done.stderr
+    debug = run_cli("--debug", "swap", run, "--frames", "2")
+    assert debug.returncode == 1 and "Traceback" in debug.stderr and not marker.exists()
+
+
+def damaged_checkpoints(good: bytes, state: dict) -> dict:
+    rng = random.Random(3)
+    return {
+        "truncated to half": good[: len(good) // 2],
+        "truncated to 100 bytes": good[:100],
+        "empty": b"",
+        "random bytes": bytes(rng.getrandbits(8) for _ in range(4096)),
+        "text": b"this is not a checkpoint\n",
+        "a list, not a dict": torch_bytes([1, 2, 3]),
+        "another program's file": torch_bytes({"state_dict": state["model"]}),
+        "no step": torch_bytes({k: v for k, v in state.items() if k != "step"}),
+        "step is text": torch_bytes({**state, "step": "12"}),
+        "weights of another shape": torch_bytes({**state, "model": {k: torch.zeros(2) for k in state["model"]}}),
+        "weights missing": torch_bytes({**state, "model": {}}),
+    }
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_damaged_checkpoints_one_line(tmp_path, base_run, command):
+    good = (base_run / "checkpoint.pt").read_bytes()
+    state = torch.load(base_run / "checkpoint.pt", weights_only=True)
+    for i, (name, data) in enumerate(damaged_checkpoints(good, state).items()):
+        run = copy_run(base_run, tmp_path / f"run{i}")
+        (run / "checkpoint.pt").write_bytes(data)
+        line = one_line_error(invoke(*COMMANDS[command](run)), 1)
+        assert "checkpoint.pt" in line, (name, line)
+    damaged = copy_run(base_run, tmp_path / "optimizer")
+    (damaged / "checkpoint.pt").write_bytes(torch_bytes({**state, "optimizer": {"state": {}, "param_groups": []}}))
+    if command == "train":  # only training needs the optimiser and random state
+        assert "does not fit" in one_line_error(invoke(*COMMANDS[command](damaged)), 1)
+
+
+def edit_settings(**changes):
+    def edit(info):
+        info["settings"].update(changes)
+        return info
+    return edit
+
+
+CONFIG_EDITS = {
+    "latent changed (wrong architecture)": (edit_settings(latent=16), "do not match"),
+    "width changed (wrong architecture)": (edit_settings(width=16), "do not match"),
+    "pipeline changed (wrong architecture)": (edit_settings(aligned=False), "do not match"),
+    "separate encoders (wrong architecture)": (edit_settings(encoders="separate"), "do not match"),
+    "identity removed": (lambda i: {**i, "settings": {**i["settings"], "identities": {
+        "blob": i["settings"]["identities"]["blob"]}}}, "two or more"),
+    "latent is text": (edit_settings(latent="8"), "latent"),
+    "crop is fractional": (edit_settings(crop=24.5), "crop"),
+    "norm is text": (edit_settings(norm="no"), "norm"),
+    "seed too large": (edit_settings(seed=10**30), "seed"),
+    "latent negative": (edit_settings(latent=-1), "latent"),
+    "size out of range": (edit_settings(size=4000), "size"),
+    "time is NaN": (edit_settings(time=math.nan), "time"),
+    "unknown setting": (edit_settings(colour=1), "colour"),
+    "identities a list": (edit_settings(identities=["blob", "robot"]), "identities"),
+    "identity spec damaged": (lambda i: {**i, "settings": {**i["settings"], "identities": {
+        **i["settings"]["identities"], "robot": {**i["settings"]["identities"]["robot"], "skin": [0, 0, 999]}}}},
+        "skin"),
+    "settings a list": (lambda i: {**i, "settings": [1, 2]}, "settings"),
+    "settings missing": (lambda i: {"seed": 0}, "settings"),
+    "a list, not an object": (lambda i: [i], "config.json"),
+}
+CONFIG_TEXTS = {
+    "missing": None,
+    "empty": b"",
+    "invalid JSON": b'{"settings": {',
+    "not UTF-8": b"\xff\xfe\x00{",
+    "null": b"null",
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_edited_or_missing_config_one_line(tmp_path, base_run, command):
+    cases = [(name, edit, word) for name, (edit, word) in CONFIG_EDITS.items()]
+    cases += [(name, text, "config.json") for name, text in CONFIG_TEXTS.items()]
+    for i, (name, edit, word) in enumerate(cases):
+        run = copy_run(base_run, tmp_path / f"run{i}")
+        config = run / "config.json"
+        if callable(edit):
+            config.write_text(json.dumps(edit(json.loads(config.read_text()))))
+        elif edit is None:
+            config.unlink()
+        else:
+            config.write_bytes(edit)
+        before = (run / "checkpoint.pt").read_bytes()
+        line = one_line_error(invoke(*COMMANDS[command](run)))
+        assert word in line, (name, line)
+        assert (run / "checkpoint.pt").read_bytes() == before, name
+
+
+SPECS = {
+    "unknown key": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "colour": [1, 2, 3]}, "colour"),
+    "misspelt key": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "eye_colour": [1, 2, 3]}, "eye_color"),
+    "missing name": ({"head": "round", "skin": [1, 2, 3]}, "name"),
+    "missing skin": ({"name": "pip", "head": "round"}, "skin"),
+    "name is a number": ({"name": 7, "head": "round", "skin": [1, 2, 3]}, "name"),
+    "name empty": ({"name": " ", "head": "round", "skin": [1, 2, 3]}, "name"),
+    "name too long": ({"name": "p" * 41, "head": "round", "skin": [1, 2, 3]}, "name"),
+    "name with a newline": ({"name": "pi\np", "head": "round", "skin": [1, 2, 3]}, "name"),
+    "name is a path": ({"name": "../pip", "head": "round", "skin": [1, 2, 3]}, "name"),
+    "head unknown": ({"name": "pip", "head": "star", "skin": [1, 2, 3]}, "head"),
+    "head is a list": ({"name": "pip", "head": ["round"], "skin": [1, 2, 3]}, "head"),
+    "colour above 255": ({"name": "pip", "head": "round", "skin": [1, 2, 256]}, "skin"),
+    "colour negative": ({"name": "pip", "head": "round", "skin": [-1, 2, 3]}, "skin"),
+    "colour fractional": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "outline": [1, 2.5, 3]}, "outline"),
+    "colour as text": ({"name": "pip", "head": "round", "skin": "#ff0000"}, "skin"),
+    "colour of four": ({"name": "pip", "head": "round", "skin": [1, 2, 3, 4]}, "skin"),
+    "colour of booleans": ({"name": "pip", "head": "round", "skin": [True, False, True]}, "skin"),
+    "eye size too big": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "eye_size": 0.5}, "eye_size"),
+    "eye size text": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "eye_size": "big"}, "eye_size"),
+    "eye size boolean": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "eye_size": True}, "eye_size"),
+    "eye shape unknown": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "eye_shape": "star"}, "eye_shape"),
+    "mouth style number": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "mouth_style": 1}, "mouth_style"),
+    "extras unknown": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "extras": ["wings"]}, "extras"),
+    "extras a string": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "extras": "tuft"}, "extras"),
+    "description a number": ({"name": "pip", "head": "round", "skin": [1, 2, 3], "description": 5}, "description"),
+}
+SPEC_TEXTS = {
+    "bad JSON": (b'{"name": "pip",', "not valid JSON"),
+    "trailing comma": (b'{"name": "pip", "head": "round", "skin": [1, 2, 3],}', "not valid JSON"),
+    "empty file": (b"", "not valid JSON"),
+    "a list": (b'[{"name": "pip"}]', "JSON object"),
+    "a string": (b'"pip"', "JSON object"),
+    "null": (b"null", "JSON object"),
+    "NaN colour": (b'{"name": "pip", "head": "round", "skin": [NaN, 2, 3]}', "skin"),
+    "not UTF-8": (b'{"name": "p\xe9p", "head": "round", "skin": [1, 2, 3]}', "cannot read"),
+    "nested too deeply": (b"[" * 100_000, "nested"),
+}
+
+
+def test_spec_files_with_every_kind_of_wrong_field(tmp_path):
+    out = tmp_path / "out.png"
+    cases = {name: (json.dumps(spec).encode(), word) for name, (spec, word) in SPECS.items()} | SPEC_TEXTS
+    for name, (data, word) in cases.items():
+        spec = tmp_path / f"{name.replace(' ', '_')}.json"
+        spec.write_bytes(data)
+        line = one_line_error(invoke("render", spec, "-o", out), 2)
+        assert word in line, (name, line)
+    assert not out.exists()
+    one_line_error(invoke("render", tmp_path / "no_such_spec.json", "-o", out), 2)
+    (tmp_path / "folder.json").mkdir()
+    assert "cannot read" in one_line_error(invoke("render", tmp_path / "folder.json", "-o", out), 2)
+
+
+# ---------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--a", "cat", "--b", "robot", "--identity", "cat"], "twice"),
+    (["--b", "robto"], "did you mean robot"),
+    (["--identity", "caat"], "did you mean cat"),
+    (["--a", "missing_spec.json"], "cannot read"),
+    (["--time", "0"], "--time"),
+    (["--time", "nan"], "--time"),
+    (["--time", "inf"], "--time"),
+    (["--batch", "-3"], "--batch"),
+    (["--batch", "lots"], "--batch"),
+    (["--size", "31"], "--size"),
+    (["--size", "129"], "--size"),
+    (["--crop", "8"], "--crop"),
+    (["--latent", "0"], "--latent"),
+    (["--lr", "0"], "--lr"),
+    (["--lr", "nan"], "--lr"),
+    (["--save-every", "0"], "--save-every"),
+    (["--steps", "-1"], "--steps"),
+    (["--encoders", "both"], "--encoders"),
+    (["--seed", str(10**24)], "--seed"),
+    (["--seed", "-1"], "--seed"),
+    (["--resume"], "nothing to resume"),
+])
+def test_bad_train_arguments_exit_2(tmp_path, args, words):
+    line = one_line_error(invoke("train", *args, "--out", tmp_path / "r"), 2)
+    assert words in line
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--set", "scale=2"], "out of range"),
+    (["--set", "roll=-31"], "out of range"),
+    (["--set", "roll=nan"], "out of range"),
+    (["--set", "x=1e999"], "out of range"),
+    (["--set", "smile=lots"], "not a number"),
+    (["--set", "smile="], "not a number"),
+    (["--set", "=1"], "FACTOR=VALUE"),
+    (["--set", "gaze=1"], "gaze_x"),
+    (["--set", "eye_open=1", "--set", "mouth=1"], "did you mean mouth_open"),
+    (["--size", "16"], "--size"),
+    (["--size", "big"], "--size"),
+    (["--random", "-1"], "--random"),
+    (["--random", "1000"], "--random"),
+    (["--random", "2", "--seed", str(2**64)], "--seed"),
+])
+def test_bad_render_arguments_exit_2(tmp_path, args, words):
+    out = tmp_path / "x.png"
+    assert words in one_line_error(invoke("render", "blob", *args, "-o", out), 2)
+    assert not out.exists()
+
+
+def test_bad_swap_arguments_exit_2(tmp_path, base_run):
+    run = copy_run(base_run, tmp_path / "run")
+    out = tmp_path / "x.gif"
+    assert "did you mean robot" in one_line_error(invoke("swap", run, "--to", "robto", "-o", out), 2)
+    assert "did you mean blob" in one_line_error(invoke("swap", run, "--from", "blbo", "-o", out), 2)
+    assert "--frames" in one_line_error(invoke("swap", run, "--frames", "1", "-o", out), 2)
+    assert ".gif" in one_line_error(invoke("swap", run, "--frames", "2", "-o", tmp_path / "x.txt"), 2)
+    assert "no run folder" in one_line_error(invoke("swap", tmp_path / "nope", "-o", out), 2)
+    assert "no run folder" in one_line_error(invoke("evaluate", tmp_path / "nope"), 2)
+    assert not out.exists()
+
+
+def test_unwritable_output_paths(tmp_path, base_run):
+    """A path whose parent is a regular file cannot be created, even by root."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    run = copy_run(base_run, tmp_path / "run")
+    assert "cannot" in one_line_error(invoke("swap", run, "--frames", "2", "-o", blocker / "x.gif"), 2)
+    assert "cannot" in one_line_error(invoke("identities", "--sheet", blocker / "x.png"), 2)
+    assert "cannot" in one_line_error(invoke("render", "cat", "-o", blocker / "x.png"), 2)
+    assert "cannot" in one_line_error(invoke("train", "--steps", "2", *TINY_CLI, "--out", blocker / "run"), 1)
+
+
+# ---------------------------------------------------------------- divergence
+
+
+def test_exploding_loss_stops_and_keeps_last_good_checkpoint(tmp_path, base_run, monkeypatch):
+    """A huge but finite loss stops the run with advice; the checkpoint it saved last is intact."""
+    run = copy_run(base_run, tmp_path / "run")
+    saved = {}
+    real_save, real_step = RunWriter.save, Trainer.train_step
+
+    def recording_save(self, trainer, elapsed, loss):
+        real_save(self, trainer, elapsed, loss)
+        saved.update(step=trainer.step, bytes=(self.path / "checkpoint.pt").read_bytes())
+
+    def exploding(self):
+        losses = real_step(self)
+        return {**losses, "loss_blob": 3e7} if self.step >= 7 else losses
+
+    monkeypatch.setattr(RunWriter, "save", recording_save)
+    monkeypatch.setattr(Trainer, "train_step", exploding)
+    line = one_line_error(invoke("train", "--out", run, "--resume", "--steps", "20", "--save-every", "2"), 1)
+    assert "diverged at step 7" in line and "--lr" in line
+    assert saved["step"] == 6, "the run saved its good steps before the loss exploded"
+    assert (run / "checkpoint.pt").read_bytes() == saved["bytes"]
+    assert load_run(run).step == 6 and temp_files(run) == []
+
+
+# ---------------------------------------------------------------- full disk
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("where", ["os.replace", "tempfile.mkstemp"])
+def test_full_disk_keeps_earlier_outputs(tmp_path, base_run, monkeypatch, where):
+    run = copy_run(base_run, tmp_path / "run")
+    shutil.copy(base_run / "log.csv", run / "log.csv")
+    (tmp_path / "old.png").write_bytes(b"an earlier picture")
+    (tmp_path / "old.gif").write_bytes(b"an earlier animation")
+    before = {p: p.read_bytes() for p in [*run.iterdir(), tmp_path / "old.png", tmp_path / "old.gif"] if p.is_file()}
+    module, name = where.split(".")
+    monkeypatch.setattr(f"{module}.{name}", no_space)
+    lines = [one_line_error(invoke("train", "--out", run, "--resume", "--steps", "4", "--save-every", "2"), 1),
+             one_line_error(invoke("swap", run, "--frames", "2", "-o", tmp_path / "old.gif"), 1),
+             one_line_error(invoke("render", "cat", "-o", tmp_path / "old.png"), 1)]
+    assert all("No space left on device" in line for line in lines), lines
+    assert {p: p.read_bytes() for p in before} == before
+    assert temp_files(tmp_path) == []
+
+
+class FillsUp:
+    """A file that takes `room` bytes and then reports a full disk, like a real one."""
+
+    def __init__(self, real, room):
+        self.real, self.room = real, room
+
+    def write(self, data):
+        if len(data) > self.room:
+            self.real.write(bytes(data)[: self.room])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(data)
+        return self.real.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return self.real.__exit__(*exc)
+
+
+def test_disk_full_halfway_through_a_checkpoint(tmp_path, base_run, monkeypatch):
+    run = copy_run(base_run, tmp_path / "run")
+    before = (run / "checkpoint.pt").read_bytes()
+    cfg = TrainConfig(**TINY, steps=4)
+    check_config(cfg)
+    trainer = Trainer(cfg, torch.device("cpu"))
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: FillsUp(real_fdopen(*a, **k), room=4096))
+    with pytest.raises(RunError, match="No space left on device") as info:
+        save_checkpoint(run / "checkpoint.pt", trainer, elapsed=1.0, best_loss=1.0)
+    assert "\n" not in str(info.value)
+    assert (run / "checkpoint.pt").read_bytes() == before and temp_files(run) == []
