@@ -82,15 +82,24 @@ def closest_names(name: str, choices, n: int = 3) -> str:
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
+def shown(value, limit: int = 40) -> str:
+    """A bad value as it appears in an error: its repr, cut short if long."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer too long to print
+        return "a number too long to show"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _color(key: str, value) -> tuple[int, int, int]:
     """Validate an [r, g, b] colour of integers 0-255."""
     if not isinstance(value, list) or len(value) != 3:
         raise SpecError(f"field '{key}' must be a list of three integers [r, g, b]")
     for c in value:
         if isinstance(c, bool) or not isinstance(c, int):
-            raise SpecError(f"field '{key}' must hold integers, got {c!r}")
+            raise SpecError(f"field '{key}' must hold integers, got {shown(c)}")
         if not 0 <= c <= 255:
-            raise SpecError(f"field '{key}' has {c}, but colour values go from 0 to 255")
+            raise SpecError(f"field '{key}' has {shown(c)}, but colour values go from 0 to 255")
     return tuple(value)
 
 
@@ -99,7 +108,7 @@ def _choice(key: str, value, options) -> str:
     if not isinstance(value, str):
         raise SpecError(f"field '{key}' must be a string, one of: {', '.join(options)}")
     if value not in options:
-        raise SpecError(f"field '{key}' is {value!r}; choose one of: {', '.join(options)}")
+        raise SpecError(f"field '{key}' is {shown(value)}; choose one of: {', '.join(options)}")
     return value
 
 
@@ -110,7 +119,7 @@ def identity_from_dict(spec) -> Identity:
     known = [f.name for f in fields(Identity)]
     for key in spec:
         if key not in known:
-            raise SpecError(f"unknown field {key!r}{closest_names(str(key), known)}")
+            raise SpecError(f"unknown field {shown(key)}{closest_names(str(key), known)}")
     for key in ("name", "head", "skin"):
         if key not in spec:
             raise SpecError(f"missing field '{key}'")
@@ -134,7 +143,7 @@ def identity_from_dict(spec) -> Identity:
     if "eye_size" in spec:
         size = spec["eye_size"]
         if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0.2 <= size <= 0.38:
-            raise SpecError(f"field 'eye_size' must be a number from 0.2 to 0.38, got {size!r}")
+            raise SpecError(f"field 'eye_size' must be a number from 0.2 to 0.38, got {shown(size)}")
         values["eye_size"] = float(size)
     if "extras" in spec:
         extras = spec["extras"]
@@ -157,6 +166,8 @@ def load_spec(path: str | Path) -> Identity:
         raise SpecError(f"{path} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
     except RecursionError:
         raise SpecError(f"{path} is nested too deeply to be a spec") from None
+    except ValueError:  # json refuses integers with thousands of digits
+        raise SpecError(f"{path} holds a number too long to be a spec value") from None
     try:
         return identity_from_dict(spec)
     except SpecError as e:

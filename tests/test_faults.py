@@ -382,6 +382,7 @@ SPEC_TEXTS = {
     "NaN colour": (b'{"name": "pip", "head": "round", "skin": [NaN, 2, 3]}', "skin"),
     "not UTF-8": (b'{"name": "p\xe9p", "head": "round", "skin": [1, 2, 3]}', "cannot read"),
     "nested too deeply": (b"[" * 100_000, "nested"),
+    "a 5000-digit number": (b'{"name": "pip", "head": "round", "skin": [' + b"9" * 5000 + b", 2, 3]}", "too long"),
 }
 
 

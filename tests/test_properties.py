@@ -92,6 +92,8 @@ def check_refusal(error: Exception) -> None:
 @given(specs)
 @example({"name": "pip\nx", "head": "round", "skin": [1, 2, 3]})
 @example({"name": "a", "head": "round", "skin": [1, 2, 3], "colour\nx": 1})
+@example({"name": "a", "head": "round", "skin": [10**5000, 2, 3]})
+@example({"name": "a", "head": "round", "skin": [1, 2, 3], "eye_size": list(range(1000))})
 def test_identity_from_dict_accepts_or_refuses_cleanly(spec):
     try:
         identity = identity_from_dict(spec)
@@ -114,6 +116,7 @@ spec_texts = st.one_of(
 @example(b"[" * 100_000)
 @example(b'{"name": "pip", "head": "round", "skin": [1, 2, NaN]}')
 @example(b"\xff\xfe{}")
+@example(b'{"name": "pip", "head": "round", "skin": [' + b"9" * 5000 + b", 2, 3]}")
 def test_load_spec_accepts_or_refuses_cleanly(data):
     path = SPEC_DIR / "spec.json"
     path.write_bytes(data)
