@@ -72,7 +72,8 @@ def main():
     cli.main()
 
 
-from . import draw, swap, train  # noqa: E402  (command modules import click only)
+from . import draw, lesson, swap, train  # noqa: E402  (command modules import click only)
 
-for command in (draw.identities, draw.render, train.train, train.bench, swap.swap, swap.evaluate):
+for command in (draw.identities, draw.render, train.train, train.bench, swap.swap, swap.evaluate,
+                lesson.explain, lesson.report):
     cli.add_command(command)

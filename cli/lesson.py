@@ -1,0 +1,55 @@
+"""Commands that explain a trained run: `explain` (inside the model) and `report` (the lesson page)."""
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+@click.argument("run", type=click.Path(file_okay=False))
+@click.option("--color-by", default="mouth_open", show_default=True, metavar="FACTOR",
+              help="Pose factor that colours the right-hand PCA plot.")
+@click.option("--n", "n", default=256, show_default=True, type=int, help="Held-out poses per character (20-4096).")
+def explain(run, color_by, n):
+    """Show the layers, their output shapes and parameters, and what the shared code knows.
+
+    Writes RUN/latent_pca.png (the codes of held-out pictures, flattened by PCA, coloured by
+    character and by a pose factor) and RUN/explain.json (the table and the linear probes:
+    pose factors read from the code, R², versus the character read from the code, accuracy).
+
+    \b
+    Examples:
+      aedemo explain runs/blob-robot
+      aedemo explain runs/blob-robot --color-by smile
+      aedemo explain runs/separate          # separate encoders: the character shows in the code
+    """
+    from aedemo.errors import UsageError
+    from aedemo.explain import FIGURE_NAME, JSON_NAME, ExplainConfig, format_explain, write_explain
+    from aedemo.run import load_run
+
+    if not 20 <= n <= 4096:
+        raise UsageError(f"--n must be from 20 to 4096 poses, got {n}")
+    loaded = load_run(run)
+    click.echo(f"encoding {n} held-out poses per character...", err=True)
+    info = write_explain(loaded, ExplainConfig(n=n, color_by=color_by))
+    click.echo(format_explain(info))
+    click.echo(f"\nfigure: {loaded.path / FIGURE_NAME}\ndata:   {loaded.path / JSON_NAME}")
+    click.echo(f"next: aedemo report {loaded.path}", err=True)
+
+
+@click.command()
+@click.argument("run", type=click.Path(file_okay=False))
+def report(run):
+    """Rebuild RUN/report.html, the lesson page, from what the run folder holds.
+
+    One self-contained file that works offline; sections whose files are missing say which
+    command makes them.
+
+    \b
+    Examples:
+      aedemo report runs/blob-robot
+    """
+    from aedemo.report import write_report
+
+    path = write_report(run)
+    click.echo(f"wrote {path}", err=True)
+    click.echo(str(path))
