@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test browser lint clean
+.PHONY: demo test browser clean
 
 $(BIN)/aedemo: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(BIN)/aedemo: setup.cfg pyproject.toml
 	touch $@
 
 demo: $(BIN)/aedemo
-	$(BIN)/aedemo identities --sheet runs/characters.png
+	$(BIN)/aedemo demo --out runs/demo
 
 browser:
 	@command -v chromium >/dev/null || { \
@@ -24,9 +24,6 @@ browser:
 
 test: $(BIN)/aedemo browser
 	$(BIN)/python -m pytest -q
-
-lint: $(BIN)/aedemo
-	$(BIN)/python -m ruff check aedemo cli tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -17,10 +17,26 @@ _EXPORTS = {
     "IDENTITIES": "identities", "Identity": "identities", "get_identity": "identities",
     "load_spec": "identities", "SpecError": "identities",
     "FACTORS": "poses", "sample_poses": "poses", "motion": "poses", "MOTIONS": "poses",
-    "render": "renderer",
+    "render": "renderer", "load_run": "run",
     "AedemoError": "errors", "UsageError": "errors", "RunError": "errors",
 }
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "FACTORS",
+    "IDENTITIES",
+    "MOTIONS",
+    "AedemoError",
+    "Identity",
+    "RunError",
+    "SpecError",
+    "UsageError",
+    "__version__",
+    "get_identity",
+    "load_run",
+    "load_spec",
+    "motion",
+    "render",
+    "sample_poses",
+]
 
 
 def __getattr__(name):

@@ -58,11 +58,11 @@ def summary(metrics: dict, table: dict) -> list[str]:
     out = first["outputs"]
     variants = table["variants"]
     lines = [
-        f"swap {first['source']}->{first['target']}: {out['swap']['psnr_features']:.1f} dB in eyes+mouth vs "
-        f"{out[first['best_blind']]['psnr_features']:.1f} dB for the best expression-blind baseline "
-        f"({first['margin_db']:+.1f} dB)",
-        "expression transferred in every direction: " + ("yes" if metrics["expression_transferred"] else "no")
-        + f" (output spread {min(s['outputs']['swap']['output_spread'] for s in swaps):.2f}, truth = 1)",
+        (f"swap {first['source']}->{first['target']}: {out['swap']['psnr_features']:.1f} dB in eyes+mouth vs "
+         f"{out[first['best_blind']]['psnr_features']:.1f} dB for the best expression-blind baseline "
+         f"({first['margin_db']:+.1f} dB)"),
+        ("expression transferred in every direction: " + ("yes" if metrics["expression_transferred"] else "no")
+         + f" (output spread {min(s['outputs']['swap']['output_spread'] for s in swaps):.2f}, truth = 1)"),
     ]
     if "separate" in variants and "shared" in variants:
         lines.append(f"ablation: shared encoder {variants['shared']['margin_db']:+.1f} dB vs blind, separate encoders "

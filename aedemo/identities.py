@@ -130,8 +130,8 @@ def identity_from_dict(spec) -> Identity:
                 raise SpecError(f"field '{key}' must be a string")
             values[key] = spec[key]
     name = values["name"]
-    if not name.strip() or len(name) > 40 or not name.isprintable() or "/" in name or "\\" in name:
-        raise SpecError("field 'name' must be 1 to 40 printable characters, without / or \\")
+    if not name.strip() or len(name) > 40 or not name.isprintable() or "." in name:
+        raise SpecError("field 'name' must be 1 to 40 printable characters, without '.'")
     for key in ("skin", "outline", "accent", "eye_color", "mouth_color"):
         if key in spec:
             values[key] = _color(key, spec[key])

@@ -22,7 +22,8 @@ from .renderer import render
 
 def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> Image.Image:
     """The faceswap-style preview on held-out poses, swapped columns marked synthetic."""
-    (a, ida), (b, idb) = list(identities.items())[:2]
+    a, b = list(identities)[:2]
+    ida, idb = identities[a], identities[b]
     poses = heldout_poses(rows)
     frames = {a: render(ida, poses, size=pipeline.size), b: render(idb, poses, size=pipeline.size)}
 
@@ -38,7 +39,7 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
 @torch.no_grad()
 def heldout_scores(pipeline, identities: dict, n: int = 64) -> dict:
     """Mean PSNR of swaps against true swaps on held-out poses (both directions)."""
-    (a, ida), (b, idb) = list(identities.items())[:2]
+    ida, idb = list(identities.values())[:2]
     poses = heldout_poses(n)
     whole, region = [], []
     for src, dst in ((ida, idb), (idb, ida)):

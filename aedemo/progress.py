@@ -13,7 +13,7 @@ import sys
 
 def clock_text(seconds: float) -> str:
     """Seconds as m:ss."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import platform
+import re
 import shlex
 import sys
 import time
@@ -31,7 +32,12 @@ from .preview import heldout_scores, preview_grid, write_loss_plot, write_timela
 from .progress import Progress
 
 LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features"]
-RESUMABLE = ("steps", "time", "save_every", "device")   # what a --resume may change
+RESUMABLE = ("steps", "time")   # what a --resume may change: the budget; everything else is the run's
+
+
+def folder_name(name: str) -> str:
+    """A character name made safe for a folder name (letters, digits, - and _ only)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "character"
 
 
 def reproduce_command(cfg, steps: int, out: Path) -> str:
@@ -40,6 +46,7 @@ def reproduce_command(cfg, steps: int, out: Path) -> str:
     for name in cfg.more:
         parts += ["--identity", name]
     parts += ["--steps", str(steps), "--size", str(cfg.size), "--crop", str(cfg.crop), "--latent", str(cfg.latent),
+              "--width", str(cfg.width), "--save-every", str(cfg.save_every),
               "--batch", str(cfg.batch), "--lr", repr(cfg.lr), "--warp" if cfg.warp else "--no-warp",
               "--encoders", cfg.encoders, "--pipeline", "aligned" if cfg.aligned else "frame",
               "--feature-weight", repr(cfg.feature_weight), "--precision", cfg.precision,
@@ -55,10 +62,10 @@ class RunWriter:
         self.best_loss, self.elapsed_before = math.inf, 0.0
 
     @classmethod
-    def open(cls, cfg, out: str | None, resume: bool) -> "RunWriter":
+    def open(cls, cfg, out: str | None, resume: bool) -> RunWriter:
         """Create a new run folder, or reopen one with --resume (its saved settings win)."""
         from .train import TrainConfig, check_config
-        path = Path(out or f"runs/{cfg.names()[0]}-{cfg.names()[1]}")
+        path = Path(out or f"runs/{folder_name(cfg.names()[0])}-{folder_name(cfg.names()[1])}")
         has_run = (path / "checkpoint.pt").exists()
         if resume:
             if not has_run:

@@ -24,7 +24,6 @@ from .model import ModelConfig, SwapAutoencoder
 from .pipeline import Pipeline
 from .poses import make_generator
 
-
 ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (measured: 2e-3 beats 1e-3 for it)
 
 
@@ -71,7 +70,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict) -> TrainConfig:
         """Rebuild from config.json, refusing unknown keys."""
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
@@ -109,6 +108,8 @@ def check_config(cfg: TrainConfig) -> None:
         (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
         (cfg.precision in ("auto", "bf16", "fp32"), "--precision must be auto, bf16 or fp32"),
         (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
+        (0 <= cfg.jitter <= 10, "jitter must be from 0 to 10"),
+        (0 <= cfg.seed < 2 ** 63, "--seed must be from 0 to 2**63-1"),
     ]
     for ok, message in checks:
         if not ok:

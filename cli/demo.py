@@ -51,7 +51,8 @@ def ablate(time_s, out, a, b, variants):
     """
     from pathlib import Path
 
-    from aedemo.ablate import VARIANTS, ablate as run_ablation, format_ablation
+    from aedemo.ablate import VARIANTS, format_ablation
+    from aedemo.ablate import ablate as run_ablation
     from aedemo.errors import UsageError
     from aedemo.identities import closest_names
 

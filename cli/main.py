@@ -72,8 +72,8 @@ def main():
     cli.main()
 
 
-from . import draw, lesson, swap, train  # noqa: E402  (command modules import click only)
+from . import demo, draw, lesson, swap, train  # command modules import click only
 
 for command in (draw.identities, draw.render, train.train, train.bench, swap.swap, swap.evaluate,
-                lesson.explain, lesson.report):
+                lesson.explain, lesson.report, demo.demo, demo.ablate):
     cli.add_command(command)

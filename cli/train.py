@@ -15,6 +15,7 @@ from .draw import check_seed
 @click.option("--size", default=64, show_default=True, help="Frame size in pixels (32-128).")
 @click.option("--crop", default=40, show_default=True, help="Aligned crop size the autoencoder sees.")
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
+@click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=32, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate.")
 @click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
@@ -30,7 +31,7 @@ from .draw import check_seed
 @click.option("--save-every", default=50, show_default=True, help="Steps between previews and checkpoints.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(a, b, more, time_s, steps, size, crop, latent, batch, lr, warp, encoders, pipeline, feature_weight,
+def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, warp, encoders, pipeline, feature_weight,
           precision, seed, device, save_every, out, resume):
     """Train a shared encoder and one decoder per identity.
 
@@ -45,9 +46,10 @@ def train(a, b, more, time_s, steps, size, crop, latent, batch, lr, warp, encode
       aedemo train --encoders separate --time 30 --out runs/separate     # why sharing matters
       aedemo train --pipeline frame --time 60 --out runs/no-align        # why alignment matters
     """
-    from aedemo.train import TrainConfig, train as run_training
+    from aedemo.train import TrainConfig
+    from aedemo.train import train as run_training
 
-    cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, batch=batch, lr=lr,
+    cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch, lr=lr,
                       warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
                       precision=precision, seed=seed, device=device, save_every=save_every, steps=steps,
                       time=time_s if time_s is not None else (None if steps else 60.0))
@@ -71,7 +73,8 @@ def bench(device, quick, as_json):
     """
     import json
 
-    from aedemo.bench import bench as measure, format_bench
+    from aedemo.bench import bench as measure
+    from aedemo.bench import format_bench
 
     click.echo("measuring (about 30 s)...", err=True)
     result = measure(device, quick=quick)

@@ -2,11 +2,11 @@
 import json
 
 import pytest
+from aedemo.cli.main import cli
 from click.testing import CliRunner
 
 import aedemo.readouts
 from aedemo.ablate import ablate, format_ablation
-from aedemo.cli.main import cli
 from aedemo.demo import demo, free_folder
 
 

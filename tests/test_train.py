@@ -8,14 +8,14 @@ import time
 
 import pytest
 import torch
+from aedemo.cli.main import cli
 from click.testing import CliRunner
 
-from aedemo.cli.main import cli
 from aedemo.errors import RunError, UsageError
 from aedemo.run import load_run
 from aedemo.train import TrainConfig, Trainer, train
 
-TINY = dict(size=32, crop=24, batch=4, width=8, latent=8, save_every=5, time=None)
+TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 5, "time": None}
 
 
 def tiny(**kw):
@@ -117,3 +117,13 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     assert proc.returncode == 130, err
     assert "saved" in err and "Traceback" not in err
     assert load_run(out).step >= 3
+
+
+def test_any_character_name_gives_a_safe_folder(tmp_path, monkeypatch):
+    import json as _json
+    spec = tmp_path / "odd.json"
+    spec.write_text(_json.dumps({"name": "<odd> name/x", "head": "round", "skin": [1, 2, 3]}))
+    monkeypatch.chdir(tmp_path)
+    run = train(tiny(a=str(spec), steps=1), progress=False)
+    assert run.path.resolve().parent == (tmp_path / "runs").resolve()
+    assert run.path.name == "odd_name_x-robot"
