@@ -35,7 +35,7 @@ class TrainConfig:
     b: str = "robot"                 # second identity
     more: tuple[str, ...] = ()       # further identities (K > 2)
     size: int = 64                   # frame size in pixels
-    crop: int = 40                   # aligned crop size the autoencoder sees
+    crop: int = 32                   # aligned crop size the autoencoder sees (32 beat 40 in a minute)
     latent: int = 32                 # shared code size (bottleneck)
     width: int = 32                  # channels of the first conv layer
     norm: bool = True                # GroupNorm in encoder and decoders

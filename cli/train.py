@@ -13,7 +13,7 @@ from .draw import check_seed
 @click.option("--time", "time_s", type=float, help="Training budget in seconds [default: 60 unless --steps].")
 @click.option("--steps", type=int, help="Total steps of the run (with --resume: continue up to this).")
 @click.option("--size", default=64, show_default=True, help="Frame size in pixels (32-128).")
-@click.option("--crop", default=40, show_default=True, help="Aligned crop size the autoencoder sees.")
+@click.option("--crop", default=32, show_default=True, help="Aligned crop size the autoencoder sees.")
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
 @click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=32, show_default=True, help="Images per identity per step.")
