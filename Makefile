@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test browser clean
+.PHONY: demo test browser samples clean
 
 $(BIN)/aedemo: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,16 @@ $(BIN)/aedemo: setup.cfg pyproject.toml
 
 demo: $(BIN)/aedemo
 	$(BIN)/aedemo demo --out runs/demo
+
+# regenerate samples/: the characters sheet and a small pretrained run with its lesson page
+samples: $(BIN)/aedemo
+	$(BIN)/aedemo identities --sheet samples/characters.png
+	rm -rf runs/sample samples/blob-robot && $(BIN)/aedemo demo --out runs/sample
+	mkdir -p samples/blob-robot/preview
+	cd runs/sample && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \
+	  ablation.json ablation.png ../../samples/blob-robot/ && cp $$(ls preview/*.png | tail -1) ../../samples/blob-robot/preview/
+	$(BIN)/python -c "from aedemo.checkpoint import compact_checkpoint as c; c('runs/sample/checkpoint.pt', 'samples/blob-robot/checkpoint.pt')"
+	$(BIN)/aedemo report samples/blob-robot
 
 browser:
 	@command -v chromium >/dev/null || { \

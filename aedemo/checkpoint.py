@@ -88,3 +88,13 @@ def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) 
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
         first = next((line for line in lines if not line.startswith("Error(s) in loading")), "mismatch")[:160]
         raise RunError(f"{path}: the {what} weights do not match the run's config ({first})") from None
+
+
+def compact_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """A smaller copy for sharing: weights kept, the optimiser's running averages dropped
+    (the copy swaps and evaluates exactly; a --resume from it restarts Adam's statistics)."""
+    state = load_checkpoint(src)
+    state["optimizer"] = {"state": {}, "param_groups": state["optimizer"]["param_groups"]}
+    with atomic_write(dst) as f:
+        torch.save(state, f)
+    return Path(dst)
