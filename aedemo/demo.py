@@ -64,7 +64,6 @@ def summary(metrics: dict, table: dict) -> list[str]:
         ("expression transferred in every direction: " + ("yes" if metrics["expression_transferred"] else "no")
          + f" (output spread {min(s['outputs']['swap']['output_spread'] for s in swaps):.2f}, truth = 1)"),
     ]
-    if "separate" in variants and "shared" in variants:
-        lines.append(f"ablation: shared encoder {variants['shared']['margin_db']:+.1f} dB vs blind, separate encoders "
-                     f"{variants['separate']['margin_db']:+.1f} dB (same {table['seconds_each']:g} s budget)")
+    spreads = ", ".join(f"{name} {v['output_spread']:.2f}" for name, v in variants.items())
+    lines.append(f"ablation ({table['seconds_each']:g} s each), output spread (0 = one frozen face): {spreads}")
     return lines

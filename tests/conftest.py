@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -17,3 +18,12 @@ def run_cli():
         return subprocess.run([sys.executable, "-m", "aedemo.cli", *map(str, args)], capture_output=True,
                               text=True, timeout=timeout, env=env, check=False, cwd=kw.pop("cwd", ROOT), **kw)
     return run
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny models on a shared CPU: one torch thread, so no time is lost spinning."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -56,13 +56,7 @@ def logged_steps(run: Path) -> list[int]:
     return [int(line.split(",")[0]) for line in log.read_text().splitlines()[1:]] if log.exists() else []
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models on a shared CPU: one torch thread, so no time is lost spinning."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,7 @@ from aedemo.renderer import render
 PIP = identity_from_dict({"name": "pip", "head": "round", "skin": [90, 200, 250], "extras": ["antenna"]})
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small tensors: one thread is as fast, and does not stall when the machine is busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
