@@ -10,7 +10,7 @@ The codes of held-out renders of every character (through the run's own extract 
 projected to two dimensions by PCA and drawn twice: coloured by character (a shared code makes
 the clouds overlap) and by a pose factor (the colours run in order). Linear probes, fitted by
 least squares on part of the codes and scored on the rest, say the same in numbers: pose
-factors can be read from the code (R²), the character cannot (accuracy near chance).
+factors can be read from the code (R²), and how well the character can (accuracy).
 """
 from __future__ import annotations
 
@@ -30,8 +30,10 @@ JSON_NAME, FIGURE_NAME = "explain.json", "latent_pca.png"
 MEANING = {
     "pose_r2": "High factor R² = the code describes the pose: a straight line through the code reads that "
                "factor back on pictures the probe never saw (1 = perfectly, 0 = not at all).",
-    "identity_accuracy": "Identity accuracy near chance (50 % with two characters) = the code does not say "
-                         "who it is, which is what lets any decoder take it.",
+    "identity_accuracy": "Identity accuracy = how well a straight line through the code tells the characters "
+                         "apart (50 % is chance with two). A shared encoder is not forced to hide who it is, and "
+                         "often does not; the swap works because the expression is written the same way for "
+                         "every character, so any decoder can read it.",
 }
 HEAD_MEANING = ("In an aligned run the crop is cut around the head, so x, y, scale and roll are taken out "
                 "before the encoder: low R² for those four is expected.")
@@ -237,8 +239,8 @@ def draw_pca(info: dict, drawn: dict, path) -> None:
         dots = right.scatter(x[at], y[at], s=12, marker=markers[i % 10], c=drawn["values"].numpy()[at],
                              cmap="viridis", vmin=FACTORS[factor].low, vmax=FACTORS[factor].high)
     left.legend(title="character", fontsize=9)
-    left.set_title("coloured by character: overlap = the code\ndoes not say who it is", fontsize=10)
-    right.set_title(f"coloured by {factor}: an order = the code\nsays what the face is doing", fontsize=10)
+    left.set_title("coloured by character", fontsize=10)
+    right.set_title(f"coloured by {factor} (a linear probe reads it: see R²)", fontsize=10)
     fig.colorbar(dots, ax=right, label=f"{factor} ({FACTORS[factor].low:g} to {FACTORS[factor].high:g}); "
                                        "marker = character")
     for ax in (left, right):

@@ -56,7 +56,8 @@ def write_timelapse(preview_dir: Path, path: Path, max_frames: int = 40) -> Path
     files = sorted(Path(preview_dir).glob("[0-9]*.png"))
     if not files:
         return None
-    keep = [files[round(i * (len(files) - 1) / max(1, max_frames - 1))] for i in range(min(max_frames, len(files)))]
+    n = min(max_frames, len(files))
+    keep = [files[round(i * (len(files) - 1) / max(1, n - 1))] for i in range(n)]
     frames = [Image.open(f).convert("RGB") for f in dict.fromkeys(keep)]
     frames += [frames[-1]] * 5  # linger on the final state
     return save_gif(frames, path, ms_per_frame=250)

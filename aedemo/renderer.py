@@ -57,7 +57,9 @@ def rounded_box(u, v, half_w, half_h, radius):
 
 
 def triangle(u, v, points):
-    """Signed distance (exact inside, approximate outside) to a counter-clockwise triangle."""
+    """Signed distance (exact inside, approximate outside) to a triangle given in either winding."""
+    area = sum(ax * by - bx * ay for (ax, ay), (bx, by) in zip(points, points[1:] + points[:1]))
+    points = list(points) if area > 0 else list(points)[::-1]
     d = None
     for (ax, ay), (bx, by) in zip(points, points[1:] + points[:1]):
         ex, ey = bx - ax, by - ay

@@ -261,9 +261,9 @@ def shared_code(run: RunView) -> str:
     out = [figure(picture, "Each dot is the code of one held-out picture.") if picture else
            run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."),
            ("<p>The code has many numbers; PCA finds the two directions along which the codes vary most, so "
-            "we can draw them flat. Coloured by character, the two clouds should overlap: the code should not "
-            "say who it is. Coloured by a pose factor, the colours should run in order across the cloud: the "
-            "code does say what the face is doing.</p>")]
+            "we can draw them flat. Coloured by character, the clouds may overlap or sit apart: a shared encoder "
+            "is not forced to hide who it is. What the swap needs is that the expression is written the same way "
+            "for both characters; the probes below measure it, and two flat directions may not show it all.</p>")]
     if isinstance(info, dict) and isinstance(info.get("probes"), dict):
         out.append(PROBES + table(["probe", "value"], flat_rows(info["probes"])))
     else:

@@ -234,7 +234,8 @@ def read_config(path: Path):
     from .train import TrainConfig, check_config
     file = Path(path) / "config.json"
     if not file.is_file():
-        raise RunError(f"{path} is not a run folder: it has no config.json")
+        raise UsageError(f"{path} is not a run folder (no config.json); make one with `aedemo train`, "
+                         f"or try samples/blob-robot")
     try:
         info = json.loads(file.read_text(encoding="utf-8"))
         check_setting_types(info["settings"])

@@ -22,10 +22,13 @@ def identities(sheet, size):
       aedemo identities
       aedemo identities --sheet characters.png
     """
+    from aedemo.errors import UsageError
     from aedemo.files import output_path
     from aedemo.identities import IDENTITIES
 
-    path = output_path(sheet) if sheet else None   # a bad path fails before anything is printed
+    if not 32 <= size <= 128:   # checked (like the path) before anything is printed
+        raise UsageError(f"--size must be from 32 to 128 pixels, got {size}")
+    path = output_path(sheet) if sheet else None
     for identity in IDENTITIES.values():
         click.echo(f"{identity.name:8} {identity.description}")
     if path:
@@ -41,7 +44,7 @@ def identities(sheet, size):
 @click.argument("name", metavar="NAME|SPEC.json")
 @click.option("--set", "settings", multiple=True, metavar="FACTOR=VALUE",
               help="Set a pose factor (repeatable); unset factors are neutral.")
-@click.option("--random", "random_n", type=int, default=0, metavar="N", help="Draw a grid of N random poses instead.")
+@click.option("--random", "random_n", type=int, default=None, metavar="N", help="Draw a grid of N random poses instead.")
 @click.option("--seed", default=0, show_default=True, type=int, callback=check_seed, help="Seed for --random.")
 @click.option("--size", default=64, show_default=True, type=int, help="Image size in pixels (32-128).")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Output PNG path.")
@@ -75,10 +78,10 @@ def render(name, settings, random_n, seed, size, out):
     values = parse_settings(settings)
     if not SIZES[0] <= size <= SIZES[1]:
         raise UsageError(f"--size must be from {SIZES[0]} to {SIZES[1]} pixels, got {size}")
-    if not 0 <= random_n <= 256:
+    if random_n is not None and not 1 <= random_n <= 256:
         raise UsageError(f"--random takes 1 to 256 poses, got {random_n}")
     path = output_path(out)
-    if random_n:
+    if random_n is not None:
         picture = pose_grid(identity, random_n, seed=seed, size=size, fixed=values)
     else:
         picture = single(identity, values, size=size)

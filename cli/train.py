@@ -10,7 +10,8 @@ from .draw import check_seed
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME", help="First identity (name or spec.json).")
 @click.option("--b", "b", default="robot", show_default=True, metavar="NAME", help="Second identity.")
 @click.option("--identity", "more", multiple=True, metavar="NAME", help="A further identity (repeatable).")
-@click.option("--time", "time_s", type=float, help="Training budget in seconds [default: 60 unless --steps].")
+@click.option("--time", "time_s", type=float,
+              help="Training budget in seconds [default: 60 unless --steps]; with both, whichever ends first.")
 @click.option("--steps", type=int, help="Total steps of the run (with --resume: continue up to this).")
 @click.option("--size", default=64, show_default=True, help="Frame size in pixels (32-128).")
 @click.option("--crop", default=32, show_default=True, help="Aligned crop size the autoencoder sees.")

@@ -125,3 +125,15 @@ def test_any_valid_character_renders():
         images, masks = render(identity, sample_poses(4, seed=k), size=32, masks=True)
         assert torch.isfinite(images).all() and 0 <= images.min() and images.max() <= 1
         assert (masks["face"].sum((1, 2, 3)) > 20).all()
+
+
+def test_every_extra_is_drawn():
+    from dataclasses import replace
+
+    from aedemo.identities import EXTRAS
+    plain = replace(IDENTITIES["blob"], extras=())
+    poses = neutral_poses(1)
+    base = render(plain, poses, size=64)
+    for extra in EXTRAS:
+        changed = (render(replace(plain, extras=(extra,)), poses, size=64) - base).abs().amax(1) > 0.1
+        assert changed.sum() > 10, extra

@@ -169,7 +169,7 @@ def test_missing_and_broken_artifacts_each_get_one_sentence(tmp_path):
 def test_report_refuses_what_is_not_a_run(tmp_path):
     with pytest.raises(UsageError, match="no run folder"):
         write_report(tmp_path / "nowhere")
-    with pytest.raises(RunError, match="config.json"):
+    with pytest.raises(UsageError, match="config.json"):
         write_report(tmp_path)
     (tmp_path / "config.json").write_text('{"settings": {"a": "blob", "lr": "fast"}}')
     with pytest.raises(RunError):
