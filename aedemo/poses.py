@@ -37,8 +37,8 @@ FACTORS: dict[str, Factor] = {
         Factor("roll", -30.0, 30.0, 0.0, "head tilt in degrees, clockwise (+)"),
         Factor("gaze_x", -1.0, 1.0, 0.0, "pupils look left (-) or right (+)"),
         Factor("gaze_y", -1.0, 1.0, 0.0, "pupils look up (-) or down (+)"),
-        Factor("eye_open", 0.0, 1.0, 1.0, "0 = eyes shut (blink), 1 = wide open"),
-        Factor("mouth_open", 0.0, 1.0, 0.0, "0 = closed, 1 = wide open (talking)"),
+        Factor("eye_open", 0.0, 1.0, 1.0, "0 = eyes shut, 1 = wide open"),
+        Factor("mouth_open", 0.0, 1.0, 0.0, "0 = closed, 1 = wide open"),
         Factor("smile", -1.0, 1.0, 0.3, "-1 = frown, 0 = flat, 1 = big smile"),
     ]
 }

@@ -14,7 +14,7 @@ import click
 def demo(out, time_s, a, b, ablation_time):
     """The whole lesson end to end: train, score, animate, explain, ablate -> report.html.
 
-    About two and a half minutes on a 2-core laptop CPU with the defaults.
+    About two minutes on a 2-core laptop CPU with the defaults (one of them training).
 
     \b
     Examples:
