@@ -140,12 +140,16 @@ class RunWriter:
                  synthetic=True)
         return row
 
-    def loop(self, trainer, progress: bool, clock=time.monotonic):
+    def loop(self, trainer, progress: bool, clock=time.monotonic, log=None):
         """Train until the step or time budget is spent; save on the way and at the end."""
         from .run import load_run
         cfg = trainer.cfg
         if cfg.steps is not None and trainer.step >= cfg.steps:
             raise UsageError(f"the run is already at step {trainer.step}; give a larger --steps to continue")
+        if log:
+            budget = " or ".join(x for x in (cfg.time and f"{cfg.time:g} s", cfg.steps and f"step {cfg.steps}") if x)
+            log(f"training {' and '.join(trainer.identities)} from step {trainer.step} until {budget} "
+                f"on {trainer.device.type}; previews and log.csv every {cfg.save_every} steps in {self.path}")
         bar = Progress(total_steps=cfg.steps, budget_s=cfg.time, start_step=trainer.step,
                        enabled=progress and sys.stderr.isatty())
         start = clock()

@@ -195,7 +195,7 @@ class Trainer:
         return {k: float(v.detach()) for k, v in losses.items()}
 
 
-def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progress: bool = True):
+def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progress: bool = True, log=None):
     """Train a run into the folder `out` and return it loaded (see aedemo.run.Run)."""
     from .runfolder import RunWriter
     check_config(cfg)
@@ -205,4 +205,4 @@ def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progre
     device = pick_device(cfg.device)
     trainer = Trainer(writer.cfg, device)
     writer.restore(trainer)
-    return writer.loop(trainer, progress=progress, clock=time.monotonic)
+    return writer.loop(trainer, progress=progress, clock=time.monotonic, log=log)

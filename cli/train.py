@@ -54,10 +54,7 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, warp,
                       warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
                       precision=precision, seed=seed, device=device, save_every=save_every, steps=steps,
                       time=time_s if time_s is not None else (None if steps else 60.0))
-    budget = " and ".join(x for x in (f"{time_s:g} s" if time_s else "", f"step {steps}" if steps else "") if x)
-    click.echo(f"training {'(resumed) ' if resume else ''}until {budget or '60 s'}; progress every "
-               f"{save_every} steps in the run folder's preview/ and log.csv", err=True)
-    run = run_training(cfg, out=out, resume=resume)
+    run = run_training(cfg, out=out, resume=resume, log=lambda message: click.echo(message, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
     click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}", err=True)
     click.echo(str(run.path))

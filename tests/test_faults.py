@@ -39,8 +39,9 @@ def invoke(*args):
 
 
 def one_line_error(result, code=None):
-    """Exactly one line, `error: ...`, a non-zero exit (the given one), and no traceback."""
-    lines = result.output.strip().splitlines()
+    """Exactly one line, `error: ...`, a non-zero exit (the given one), and no traceback (a training
+    run that started first has announced itself on a line of its own before failing)."""
+    lines = [line for line in result.output.strip().splitlines() if not line.startswith("training ")]
     assert result.exit_code != 0 and (code is None or result.exit_code == code), result.output
     assert len(lines) == 1 and lines[0].startswith("error: "), result.output
     assert "Traceback" not in result.output
