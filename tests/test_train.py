@@ -108,9 +108,13 @@ def test_ctrl_c_saves_and_exits_130(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "aedemo.cli", "train", "--time", "120", "--size", "32", "--crop", "24",
            "--batch", "4", "--latent", "8", "--save-every", "3", "--out", str(out)]
-    # a shell without job control starts background jobs with SIGINT ignored; give the child a normal Ctrl-C
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    # a shell without job control starts background jobs with SIGINT ignored, and children inherit that;
+    # a handled (not ignored) SIGINT in this process gives the child a normal Ctrl-C
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     deadline = time.time() + 90
     while not (out / "checkpoint.pt").exists() and time.time() < deadline:
         time.sleep(0.2)
