@@ -14,7 +14,7 @@ import math
 
 import torch
 
-from .align import crop, paste
+from .align import crop
 from .identities import Identity
 from .pipeline import Pipeline
 from .poses import neutral_poses
@@ -47,7 +47,7 @@ def pipeline_stages(a: Identity, b: Identity, pipeline: Pipeline | None, size: i
             crop_a=crop_a, crop_b=crop_b, code_a=code_a[0], code_b=code_b[0], swap_crop=swap_crop,
             rec_a=model.decode(code_a, a.name).float(), rec_b=model.decode(code_b, b.name).float(),
             truth_crop=truth if head is None else crop(truth, head, pipeline.geometry, model.cfg.crop),
-            swap_frame=swap_crop if head is None else paste(frame_a, swap_crop, head, pipeline.geometry))
+            swap_frame=pipeline.swap(frame_a, to=b.name, source=a.name))   # the real convert step, mask and all
     finally:
         model.train(was_training)
     return {k: v.detach().float().cpu() for k, v in stages.items()}
