@@ -24,7 +24,7 @@ from .model import ModelConfig, SwapAutoencoder
 from .pipeline import Pipeline
 from .poses import make_generator
 
-ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (measured: 2e-3 beats 1e-3 for it)
+ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it learns best a little faster)
 
 
 @dataclass
@@ -42,10 +42,10 @@ class TrainConfig:
     encoders: str = "shared"         # "shared" or "separate" (the ablation)
     aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
     batch: int = 32                  # images per identity per step
-    lr: float = 1e-3                 # Adam learning rate
+    lr: float = 2e-3                 # Adam learning rate (2e-3 beat 1e-3 and 3e-3 in a minute)
     warp: bool = False               # random warp on the encoder's input (faceswap; slower to learn)
-    jitter: float = 1.0              # alignment noise during training (1 = typical aligner error)
-    feature_weight: float = 10.0     # extra loss weight on the eyes+mouth region
+    jitter: float = 0.5              # alignment noise during training (0.5 beat 0 and 1 in a minute)
+    feature_weight: float = 20.0     # extra loss weight on the eyes+mouth region (20 beat 10)
     precision: str = "auto"          # "bf16", "fp32", or "auto" (bf16 on CPUs that support it)
     seed: int = 0                    # seeds weights, poses, warps: same seed, same run
     device: str = "auto"             # auto, cpu, cuda or mps

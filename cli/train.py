@@ -18,13 +18,13 @@ from .draw import check_seed
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
 @click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=32, show_default=True, help="Images per identity per step.")
-@click.option("--lr", default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--lr", default=2e-3, show_default=True, help="Adam learning rate.")
 @click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
 @click.option("--encoders", type=click.Choice(["shared", "separate"]), default="shared", show_default=True,
               help="One shared encoder (the real thing) or one per identity (the ablation).")
 @click.option("--pipeline", type=click.Choice(["aligned", "frame"]), default="aligned", show_default=True,
               help="aligned: extract, align, swap, paste back. frame: the autoencoder sees raw frames.")
-@click.option("--feature-weight", default=10.0, show_default=True, help="Extra loss weight on eyes and mouth.")
+@click.option("--feature-weight", default=20.0, show_default=True, help="Extra loss weight on eyes and mouth.")
 @click.option("--precision", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True,
               help="bf16 autocast where the CPU/GPU supports it.")
 @click.option("--seed", default=0, show_default=True, callback=check_seed, help="Same seed, same run.")
