@@ -2,9 +2,8 @@
 accepted with in-range values or refused with one clear line -- never any other exception."""
 import json
 import math
-import tempfile
-from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +21,6 @@ from aedemo.identities import (
 from aedemo.poses import FACTORS, parse_settings
 
 FIELDS = list(Identity.__dataclass_fields__)
-SPEC_DIR = Path(tempfile.mkdtemp(prefix="aedemo-specs-"))
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
 json_value = st.recursive(json_leaf, lambda inner: st.lists(inner, max_size=4)
@@ -111,17 +109,22 @@ spec_texts = st.one_of(
 )
 
 
+@pytest.fixture(scope="module")
+def spec_path(tmp_path_factory):
+    """One file the generated spec texts are written to (module-scoped, as hypothesis needs)."""
+    return tmp_path_factory.mktemp("specs") / "spec.json"
+
+
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(spec_texts)
+@given(data=spec_texts)
 @example(b"[" * 100_000)
 @example(b'{"name": "pip", "head": "round", "skin": [1, 2, NaN]}')
 @example(b"\xff\xfe{}")
 @example(b'{"name": "pip", "head": "round", "skin": [' + b"9" * 5000 + b", 2, 3]}")
-def test_load_spec_accepts_or_refuses_cleanly(data):
-    path = SPEC_DIR / "spec.json"
-    path.write_bytes(data)
+def test_load_spec_accepts_or_refuses_cleanly(spec_path, data):
+    spec_path.write_bytes(data)
     try:
-        identity = load_spec(path)
+        identity = load_spec(spec_path)
     except SpecError as e:
         check_refusal(e)
     else:
