@@ -56,7 +56,8 @@ class Pipeline:
                     out.append(swapped.float())
                     continue
                 for other in self.model.names:  # cover every character's outline, the source's too
-                    mask = torch.maximum(mask, self.model.decode_with_mask(code, other)[1])
+                    if other != to:
+                        mask = torch.maximum(mask, self.model.decode_with_mask(code, other)[1])
                 out.append(paste(part, swapped.float(), head, self.geometry, mask.float()))
             return torch.cat(out)
         finally:

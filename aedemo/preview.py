@@ -1,7 +1,8 @@
 """What a run shows while it trains: preview grids, held-out swap PSNR, timelapse and loss plot.
 
     picture = preview_grid(pipeline, identities)      # A | A->A | A->B | B truth || B | B->B | B->A | A truth
-    scores = heldout_scores(pipeline, identities)     # {"swap_psnr": ..., "swap_psnr_features": ...}
+    heldout = heldout_pairs(identities, size=64)       # rendered once per run
+    scores = heldout_scores(pipeline, heldout)        # {"swap_psnr": ..., "swap_psnr_features": ...}
     write_timelapse(run / "preview", run / "timelapse.gif")
     write_loss_plot(run / "log.csv", run / "loss.png")
 """
@@ -36,18 +37,25 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
                 gap_after={f"{b} truth"}, title=title or f"held-out poses: A = {a}, B = {b}")
 
 
-@torch.no_grad()
-def heldout_scores(pipeline, identities: dict, n: int = 64) -> dict:
-    """Mean PSNR of swaps against true swaps on held-out poses (both directions)."""
+def heldout_pairs(identities: dict, size: int, n: int = 64) -> list[tuple]:
+    """(source, target, frames, truth, eyes+mouth mask) both ways between the first two identities."""
     ida, idb = list(identities.values())[:2]
     poses = heldout_poses(n)
-    whole, region = [], []
+    pairs = []
     for src, dst in ((ida, idb), (idb, ida)):
-        frames = render(src, poses, size=pipeline.size)
-        truth, masks = render(dst, poses, size=pipeline.size, masks=True)
-        swapped = pipeline.swap(frames.to(pipeline.device), to=dst.name, source=src.name).cpu()
+        truth, masks = render(dst, poses, size=size, masks=True)
+        pairs.append((src.name, dst.name, render(src, poses, size=size), truth, masks["features"]))
+    return pairs
+
+
+@torch.no_grad()
+def heldout_scores(pipeline, heldout: list[tuple]) -> dict:
+    """Mean PSNR of swaps against true swaps on held-out poses (both directions)."""
+    whole, region = [], []
+    for src, dst, frames, truth, features in heldout:
+        swapped = pipeline.swap(frames.to(pipeline.device), to=dst, source=src).cpu()
         whole.append(psnr(swapped, truth).mean())
-        region.append(psnr(swapped, truth, masks["features"]).mean())
+        region.append(psnr(swapped, truth, features).mean())
     return {"swap_psnr": float(sum(whole) / 2), "swap_psnr_features": float(sum(region) / 2)}
 
 

@@ -28,7 +28,7 @@ from .checkpoint import load_checkpoint, load_weights, save_checkpoint
 from .errors import Interrupted, RunError, UsageError
 from .files import writable_dir, write_text
 from .images import save_png
-from .preview import heldout_scores, preview_grid, write_loss_plot, write_timelapse
+from .preview import heldout_pairs, heldout_scores, preview_grid, write_loss_plot, write_timelapse
 from .progress import Progress
 
 LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features"]
@@ -60,6 +60,7 @@ class RunWriter:
     def __init__(self, cfg, path: Path, resume: bool):
         self.cfg, self.path, self.resume = cfg, path, resume
         self.best_loss, self.elapsed_before = math.inf, 0.0
+        self.heldout = None  # held-out renders for the log's swap PSNR, made at the first preview
 
     @classmethod
     def open(cls, cfg, out: str | None, resume: bool) -> RunWriter:
@@ -127,7 +128,9 @@ class RunWriter:
     def log_and_preview(self, trainer, elapsed: float, loss_row: dict, img_per_s: float) -> dict:
         """Append a log.csv row and write a preview grid for the current step."""
         pipeline = trainer.pipeline()
-        scores = heldout_scores(pipeline, trainer.identities)
+        if self.heldout is None:  # the same held-out renders for every preview of this session
+            self.heldout = heldout_pairs(trainer.identities, trainer.cfg.size)
+        scores = heldout_scores(pipeline, self.heldout)
         row = {"step": trainer.step, "seconds": round(elapsed, 2), "img_per_s": round(img_per_s, 1),
                **{k: round(v, 6) for k, v in loss_row.items()}, **{k: round(v, 3) for k, v in scores.items()}}
         log = self.path / "log.csv"
