@@ -25,6 +25,7 @@ from .pipeline import Pipeline
 from .poses import make_generator
 
 ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it learns best a little faster)
+ALIGNER_FRAMES = 16      # frames per identity the aligner learns from each step (more: slower, no better)
 
 
 @dataclass
@@ -184,8 +185,8 @@ class Trainer:
                 losses[f"loss_{name}"] = loss
                 total = total + loss
             if self.aligner is not None:
-                frames = torch.cat([b["frames"] for b in batch.values()])
-                truth = torch.cat([b["landmarks"] for b in batch.values()])
+                frames = torch.cat([b["frames"][:ALIGNER_FRAMES] for b in batch.values()])
+                truth = torch.cat([b["landmarks"][:ALIGNER_FRAMES] for b in batch.values()])
                 losses["loss_align"] = F.mse_loss(self.aligner(frames).float(), truth) * 100
                 total = total + losses["loss_align"]
         self.optimizer.zero_grad(set_to_none=True)
