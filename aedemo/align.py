@@ -25,6 +25,7 @@ from .renderer import EYE_X, EYE_Y, HEAD_BOX, HEAD_RADIUS, LINE, MOUTH_Y, REACH
 LANDMARKS = torch.tensor([[-EYE_X, EYE_Y], [EYE_X, EYE_Y], [0.0, MOUTH_Y],  # eye centres, mouth (head units)
                           [-1.0, 0.0], [1.0, 0.0]])                          # left and right of the head
 ALIGNER_SIZE = 48  # frames are resized to this before the aligner reads them (48 is as accurate as 64, twice as fast)
+HEATMAP_SIGMA = 0.08  # width of the target blob around each landmark during training, frame units
 FEATHER = 0.08  # width of the soft edge when a crop is pasted back, as a fraction of its half-side
 
 
@@ -111,6 +112,29 @@ def fit_similarity(points: torch.Tensor) -> dict:
     return {"x": center[:, 0], "y": center[:, 1], "scale": radius / HEAD_RADIUS, "roll": theta * (180 / math.pi)}
 
 
+def cell_centres(n: int, device: torch.device) -> torch.Tensor:
+    """Centres of n equal cells across [-1, 1]."""
+    return (torch.arange(n, device=device, dtype=torch.float32) + 0.5) * (2.0 / n) - 1.0
+
+
+def soft_argmax(prob: torch.Tensor) -> torch.Tensor:
+    """(n, k, h, w) heatmaps that sum to 1 -> (n, k, 2) expected positions (x, y)."""
+    _, _, h, w = prob.shape
+    xs, ys = cell_centres(w, prob.device), cell_centres(h, prob.device)
+    return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
+
+
+def aligner_loss(log_prob: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """Position error of the soft-argmax, plus each heatmap's distance from a small blob at the
+    true landmark: that second term gives a clear signal from the first step on."""
+    n, k, h, w = log_prob.shape
+    xs, ys = cell_centres(w, points.device), cell_centres(h, points.device)
+    dist2 = (xs.view(1, 1, 1, w) - points[..., 0, None, None]) ** 2 + (ys.view(1, 1, h, 1) - points[..., 1, None, None]) ** 2
+    target = (-dist2 / (2 * HEATMAP_SIGMA ** 2)).flatten(2).softmax(-1)
+    blob = F.kl_div(log_prob.flatten(2), target, reduction="sum") / (n * k)
+    return F.mse_loss(soft_argmax(log_prob.exp()), points) * 100 + blob
+
+
 class Aligner(nn.Module):
     """Frames -> five landmark heatmaps -> soft-argmax points -> head pose."""
 
@@ -128,16 +152,17 @@ class Aligner(nn.Module):
             nn.Conv2d(16, len(LANDMARKS), 1),
         )
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        """(n, landmarks, 2) positions in frame coordinates [-1, 1]."""
+    def heatmaps(self, frames: torch.Tensor) -> torch.Tensor:
+        """(n, landmarks, h, w) log-probabilities of where each landmark is."""
         if frames.shape[-1] != ALIGNER_SIZE:
             frames = F.interpolate(frames, size=(ALIGNER_SIZE, ALIGNER_SIZE), mode="bilinear", antialias=True)
-        heat = self.net(frames)
+        heat = self.net(frames).float()
         n, k, h, w = heat.shape
-        prob = heat.float().flatten(2).softmax(-1).view(n, k, h, w)
-        xs = (torch.arange(w, device=frames.device, dtype=torch.float32) + 0.5) * (2.0 / w) - 1.0
-        ys = (torch.arange(h, device=frames.device, dtype=torch.float32) + 0.5) * (2.0 / h) - 1.0
-        return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
+        return heat.flatten(2).log_softmax(-1).view(n, k, h, w)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        """(n, landmarks, 2) positions in frame coordinates [-1, 1]."""
+        return soft_argmax(self.heatmaps(frames).exp())
 
     @torch.no_grad()
     def estimate(self, frames: torch.Tensor) -> dict:

@@ -14,9 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field, fields
 
 import torch
-import torch.nn.functional as F
 
-from .align import Aligner, crop_geometry
+from .align import Aligner, aligner_loss, crop_geometry
 from .data import make_batch
 from .errors import RunError, UsageError
 from .identities import get_identity
@@ -187,7 +186,7 @@ class Trainer:
             if self.aligner is not None:
                 frames = torch.cat([b["frames"][:ALIGNER_FRAMES] for b in batch.values()])
                 truth = torch.cat([b["landmarks"][:ALIGNER_FRAMES] for b in batch.values()])
-                losses["loss_align"] = F.mse_loss(self.aligner(frames).float(), truth) * 100
+                losses["loss_align"] = aligner_loss(self.aligner.heatmaps(frames), truth)
                 total = total + losses["loss_align"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()

@@ -3,7 +3,17 @@ import pytest
 import torch
 
 from aedemo import IDENTITIES, render, sample_poses
-from aedemo.align import Aligner, crop, crop_geometry, fit_similarity, landmarks_in_frame, paste
+from aedemo.align import (
+    HEATMAP_SIGMA,
+    Aligner,
+    aligner_loss,
+    crop,
+    crop_geometry,
+    fit_similarity,
+    landmarks_in_frame,
+    paste,
+    soft_argmax,
+)
 from aedemo.model import ModelConfig, SwapAutoencoder
 from aedemo.poses import HEAD_FACTORS, neutral_poses
 
@@ -82,3 +92,13 @@ def test_aligner_output_shapes_and_any_size():
     for size in (32, 64, 96):
         head = aligner.estimate(torch.rand(2, 3, size, size))
         assert set(head) == set(HEAD_FACTORS) and all(v.shape == (2,) for v in head.values())
+
+
+def test_aligner_loss_is_near_zero_for_a_blob_at_the_truth():
+    points = torch.tensor([[[0.25, -0.5], [-0.3, 0.1]]])            # (1 image, 2 landmarks, x y)
+    cells = (torch.arange(24) + 0.5) / 12 - 1                         # the heatmap's cell centres
+    dist2 = (cells.view(1, 1, 1, 24) - points[..., 0, None, None]) ** 2 + (cells.view(1, 1, 24, 1) - points[..., 1, None, None]) ** 2
+    blob = (-dist2 / (2 * HEATMAP_SIGMA ** 2)).flatten(2).log_softmax(-1).view(1, 2, 24, 24)
+    flat = torch.zeros(1, 2, 24, 24).flatten(2).log_softmax(-1).view(1, 2, 24, 24)
+    assert soft_argmax(blob.exp()).sub(points).abs().max() < 1e-3
+    assert aligner_loss(blob, points).item() < 1e-3 < 1.0 < aligner_loss(flat, points).item()
