@@ -24,7 +24,7 @@ class ModelConfig:
 
     crop: int = 40              # side of the aligned face crop the autoencoder sees, pixels
     latent: int = 32            # size of the shared code (the bottleneck)
-    width: int = 32             # channels of the first conv; doubles at each of 3 downsamplings
+    width: int = 32             # channels of the first conv; doubles at each of 3 downsamplings (decoders mirror it)
     encoders: str = "shared"    # "shared" (the real thing) or "separate" (the ablation)
     norm: bool = True           # GroupNorm after each conv
 
@@ -68,16 +68,17 @@ class Decoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         w, self.crop = cfg.width, cfg.crop
+        last = 8 * max(1, w // 16)  # the full-size layer is the costliest: half the channels, more steps a minute
         self.side = -(-cfg.crop // 8)
         self.from_code = nn.Linear(cfg.latent, 4 * w * self.side * self.side)
         self.up = nn.Sequential(
             nn.LeakyReLU(0.1),
             nn.Upsample(scale_factor=2), conv_block(4 * w, 2 * w, cfg.norm, down=False),
             nn.Upsample(scale_factor=2), conv_block(2 * w, w, cfg.norm, down=False),
-            nn.Upsample(scale_factor=2), conv_block(w, w, cfg.norm, down=False),
+            nn.Upsample(scale_factor=2), conv_block(w, last, cfg.norm, down=False),
         )
-        self.to_rgb = nn.Conv2d(w, 3, 3, padding=1)
-        self.to_mask = nn.Conv2d(w, 1, 3, padding=1)  # learns from the features, never changes them
+        self.to_rgb = nn.Conv2d(last, 3, 3, padding=1)
+        self.to_mask = nn.Conv2d(last, 1, 3, padding=1)  # learns from the features, never changes them
 
     def forward(self, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode a batch of codes into pictures and masks."""
