@@ -127,7 +127,7 @@ def idea(run: RunView) -> str:
         out.append(missing(run.model_note))
     out.append("<p>Real face-swap tools wrap the autoencoder in a pipeline. <b>Extract</b>: find the head in "
                "the frame and cut out an upright, centred crop (tools for real faces use face landmarks; here "
-               "a small network finds the eyes and the mouth). <b>Swap</b> the crop. <b>Convert</b>: warp the "
+               "a small network finds the eyes, the mouth and the sides of the head). <b>Swap</b> the crop. <b>Convert</b>: warp the "
                "new face back into the frame and blend its edges. Because the characters are drawn by a "
                "program, we can also draw the true answer, B in exactly A's pose, and compare.</p>")
     return section(1, "".join(out))
@@ -204,7 +204,7 @@ def training(run: RunView) -> str:
            run.absent("log.csv", "training writes it as it goes."),
            ("<p>The <b>loss</b> is how far each decoder's drawing is from the clean picture it should redraw "
             "(mean squared error, with extra weight on the eyes and mouth); the aligner has a loss of its own "
-            "for finding the eyes and mouth. Loss only measures each decoder on its own character: the swap "
+            "for finding those landmarks. Loss only measures each decoder on its own character: the swap "
             "has no training target at all.</p>")]
     out.append(figure(line_chart(steps, psnrs, "training step", "PSNR against the true swap (dB)"),
                    "Higher is better. Swaps of held-out poses, scored against the true swap.") if psnrs else
