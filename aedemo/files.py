@@ -29,9 +29,13 @@ def writable_dir(path: str | Path) -> Path:
     return path
 
 
-def output_path(path: str | Path) -> Path:
-    """Check up front that `path` can be written (creating its folder): UsageError if not."""
+def output_path(path: str | Path, kinds: dict[str, str] | None = None) -> Path:
+    """Check up front that `path` can be written (creating its folder), and that it ends in one
+    of `kinds` ({".png": "picture", ...}) when given: UsageError if not."""
     path = Path(path)
+    if kinds and path.suffix.lower() not in kinds:
+        endings = " or ".join(f"{suffix} ({what})" for suffix, what in kinds.items())
+        raise UsageError(f"output {path} must end in {endings}")
     if path.is_dir():
         raise UsageError(f"output {path} is a folder; give a file name")
     try:

@@ -28,7 +28,7 @@ def identities(sheet, size):
 
     if not 32 <= size <= 128:   # checked (like the path) before anything is printed
         raise UsageError(f"--size must be from 32 to 128 pixels, got {size}")
-    path = output_path(sheet) if sheet else None
+    path = output_path(sheet, {".png": "picture"}) if sheet else None
     for identity in IDENTITIES.values():
         click.echo(f"{identity.name:8} {identity.description}")
     if path:
@@ -80,7 +80,7 @@ def render(name, settings, random_n, seed, size, out):
         raise UsageError(f"--size must be from {SIZES[0]} to {SIZES[1]} pixels, got {size}")
     if random_n is not None and not 1 <= random_n <= 256:
         raise UsageError(f"--random takes 1 to 256 poses, got {random_n}")
-    path = output_path(out)
+    path = output_path(out, {".png": "picture"})
     if random_n is not None:
         picture = pose_grid(identity, random_n, seed=seed, size=size, fixed=values)
     else:

@@ -41,9 +41,7 @@ def swap(run, source, target, motion, frames, out):
         raise UsageError(f"--frames must be from 2 to 240, got {frames}")
     loaded = load_run(run)
     source, target = pick_pair(loaded, source, target)
-    path = output_path(Path(out) if out else Path(run) / "swap.gif")
-    if path.suffix.lower() not in (".gif", ".png"):
-        raise UsageError(f"output {path} must end in .gif (animation) or .png (still grid)")
+    path = output_path(Path(out) if out else Path(run) / "swap.gif", {".gif": "animation", ".png": "still grid"})
     write_swap(loaded, path, source, target, motion, frames)
     click.echo(f"wrote {path}: {source} {motion}s, {target} copies it ({frames} frames)", err=True)
     click.echo(str(path))

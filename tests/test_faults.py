@@ -448,6 +448,14 @@ def test_bad_render_arguments_exit_2(tmp_path, args, words):
     assert not out.exists()
 
 
+def test_pictures_are_only_written_under_a_name_that_says_what_they_are(tmp_path):
+    for args in (["render", "cat", "-o", tmp_path / "cat.jpg"], ["identities", "--sheet", tmp_path / "all.JPEG"],
+                 ["render", "cat", "-o", tmp_path / "cat"]):
+        assert "must end in .png (picture)" in one_line_error(invoke(*args), 2)
+    assert not list(tmp_path.iterdir())
+    assert invoke("render", "cat", "-o", tmp_path / "cat.PNG").exit_code == 0
+
+
 def test_bad_swap_arguments_exit_2(tmp_path, base_run):
     run = copy_run(base_run, tmp_path / "run")
     out = tmp_path / "x.gif"
