@@ -6,6 +6,15 @@ import click
 from .draw import check_seed
 
 
+RESUME_OPTIONS = {"time_s", "steps", "out", "resume", "device"}  # what --resume takes from the command line
+
+
+def ignored_on_resume(ctx: click.Context) -> list[str]:
+    """Options typed on the command line that --resume does not use (the run's own settings win)."""
+    typed = [p for p in ctx.command.params if ctx.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+    return [p.opts[0] for p in typed if p.name not in RESUME_OPTIONS]
+
+
 @click.command()
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME", help="First identity (name or spec.json).")
 @click.option("--b", "b", default="robot", show_default=True, metavar="NAME", help="Second identity.")
@@ -50,6 +59,10 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, warp,
     from aedemo.train import TrainConfig
     from aedemo.train import train as run_training
 
+    if resume:
+        ignored = ignored_on_resume(click.get_current_context())
+        if ignored:
+            click.echo(f"note: --resume continues with the run's saved settings; ignoring {', '.join(ignored)}", err=True)
     cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch, lr=lr,
                       warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
                       precision=precision, seed=seed, device=device, save_every=save_every, steps=steps,

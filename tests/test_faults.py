@@ -564,3 +564,12 @@ def test_disk_full_halfway_through_a_checkpoint(tmp_path, base_run, monkeypatch)
         save_checkpoint(run / "checkpoint.pt", trainer, elapsed=1.0, best_loss=1.0)
     assert "\n" not in str(info.value)
     assert (run / "checkpoint.pt").read_bytes() == before and temp_files(run) == []
+
+
+def test_resume_names_the_settings_it_ignores(tmp_path, base_run):
+    run = copy_run(base_run, tmp_path / "run")
+    result = invoke("train", "--out", run, "--resume", "--steps", "5", "--a", "cat", "--lr", "0.5", "--no-warp")
+    assert result.exit_code == 0, result.output
+    assert "ignoring --a, --lr, --warp" in result.output
+    quiet = invoke("train", "--out", run, "--resume", "--steps", "6", "--device", "cpu")
+    assert quiet.exit_code == 0 and "ignoring" not in quiet.output
