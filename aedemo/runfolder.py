@@ -32,7 +32,7 @@ from .preview import heldout_pairs, heldout_scores, preview_grid, write_loss_plo
 from .progress import Progress
 
 LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features"]
-RESUMABLE = ("steps", "time")   # what a --resume may change: the budget; everything else is the run's
+RESUMABLE = ("steps", "time", "save_every")  # what --resume may change: budget, save interval; the rest is the run's
 
 
 def folder_name(name: str) -> str:

@@ -6,7 +6,7 @@ import click
 from .draw import check_seed
 
 
-RESUME_OPTIONS = {"time_s", "steps", "out", "resume", "device"}  # what --resume takes from the command line
+RESUME_OPTIONS = {"time_s", "steps", "save_every", "out", "resume", "device"}  # what --resume takes from the command line
 
 
 def ignored_on_resume(ctx: click.Context) -> list[str]:
