@@ -86,8 +86,11 @@ def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) 
         module.load_state_dict(weights, strict=True)
     except (RuntimeError, TypeError, KeyError) as e:
         lines = [line.strip() for line in str(e).splitlines() if line.strip()]
-        first = next((line for line in lines if not line.startswith("Error(s) in loading")), "mismatch")[:160]
-        raise RunError(f"{path}: the {what} weights do not match the run's config ({first})") from None
+        first = next((line for line in lines if not line.startswith("Error(s) in loading")), "")
+        layer = first.split(":")[0].replace("size mismatch for ", "").replace("Missing key(s) in state_dict", "missing layers")
+        raise RunError(f"{path}: the {what} weights do not match config.json"
+                       f"{f' (first difference: {layer[:80]})' if layer else ''}; an edited config or a run from "
+                       f"another version of aedemo? Train it again") from None
 
 
 def compact_checkpoint(src: str | Path, dst: str | Path) -> Path:
