@@ -6,7 +6,9 @@ import click
 from .draw import check_seed
 
 
-RESUME_OPTIONS = {"time_s", "steps", "save_every", "out", "resume", "device"}  # what --resume takes from the command line
+# what --resume takes from the command line: aedemo.runfolder.RESUMABLE (not imported: it needs torch), plus
+# where the run is and which device trains it
+RESUME_OPTIONS = {"time_s", "steps", "save_every", "out", "resume", "device"}
 
 
 def ignored_on_resume(ctx: click.Context) -> list[str]:

@@ -117,10 +117,10 @@ def spec_path(tmp_path_factory):
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=spec_texts)
-@example(b"[" * 100_000)
-@example(b'{"name": "pip", "head": "round", "skin": [1, 2, NaN]}')
-@example(b"\xff\xfe{}")
-@example(b'{"name": "pip", "head": "round", "skin": [' + b"9" * 5000 + b", 2, 3]}")
+@example(data=b"[" * 100_000)
+@example(data=b'{"name": "pip", "head": "round", "skin": [1, 2, NaN]}')
+@example(data=b"\xff\xfe{}")
+@example(data=b'{"name": "pip", "head": "round", "skin": [' + b"9" * 5000 + b", 2, 3]}")
 def test_load_spec_accepts_or_refuses_cleanly(spec_path, data):
     spec_path.write_bytes(data)
     try:
