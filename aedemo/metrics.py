@@ -26,10 +26,9 @@ def psnr(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> 
     return (-10.0 * torch.log10(mse(x, y, mask).clamp(min=1e-10))).clamp(max=100.0)
 
 
-def ssim(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, window: int = 11,
-         sigma: float = 1.5) -> torch.Tensor:
-    """Structural similarity per image (Wang et al. 2004, Gaussian window, images in [0, 1]):
-    the mean of the SSIM map over channels and pixels, or its mask-weighted mean."""
+def ssim_map(x: torch.Tensor, y: torch.Tensor, window: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    """Structural similarity at each pixel (Wang et al. 2004, Gaussian window, images in [0, 1]),
+    averaged over channels: (n, 1, H - window + 1, W - window + 1)."""
     x, y = x.float(), y.float()
     c = x.shape[1]
     t = torch.arange(window, dtype=torch.float32, device=x.device) - (window - 1) / 2
@@ -46,12 +45,21 @@ def ssim(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None, win
     cov = local_mean(x * y) - mx * my
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     smap = ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))
-    smap = smap.mean(1, keepdim=True)
+    return smap.mean(1, keepdim=True)
+
+
+def mean_ssim(smap: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Per image mean of an SSIM map, or its mean weighted by a full-size (n, 1, H, W) mask."""
     if mask is None:
         return smap.flatten(1).mean(1)
-    r = window // 2
+    r = (mask.shape[-1] - smap.shape[-1]) // 2
     w = mask.float()[..., r:r + smap.shape[-2], r:r + smap.shape[-1]]
     return (smap * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1e-8)
+
+
+def ssim(x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Structural similarity per image, 1 = identical: the mean SSIM map, or its mask-weighted mean."""
+    return mean_ssim(ssim_map(x, y), mask)
 
 
 def r2_score(pred: torch.Tensor, true: torch.Tensor) -> float:
