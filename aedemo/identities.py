@@ -48,7 +48,7 @@ IDENTITIES: dict[str, Identity] = {
         Identity("blob", "round", (255, 105, 180), "a pink round blob with a hair tuft",
                  eye_size=0.34, mouth_style="wide", extras=("tuft", "cheeks")),
         Identity("robot", "box", (130, 160, 190), "a boxy steel robot with an antenna",
-                 outline=(30, 40, 60), accent=(255, 80, 60), eye_color=(20, 120, 220),
+                 outline=(30, 40, 60), accent=(255, 80, 60), eye_color=(10, 50, 140),
                  mouth_color=(30, 40, 60), eye_shape="square", mouth_style="wide", extras=("antenna",)),
         Identity("cat", "wide", (250, 150, 40), "an orange cat with pointy ears and a patch",
                  accent=(120, 60, 20), eye_color=(40, 140, 60), eye_shape="wide",

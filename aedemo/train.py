@@ -25,6 +25,7 @@ from .poses import make_generator
 
 ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it learns best a little faster)
 ALIGNER_FRAMES = 16      # frames per identity the aligner learns from each step (more: slower, no better)
+AUTOENCODER_BETAS = (0.5, 0.999)  # Adam momentum as faceswap sets it: leaves the early mean-face plateau sooner
 
 
 @dataclass
@@ -159,8 +160,8 @@ class Trainer:
             self.model = SwapAutoencoder(cfg.model_config(), cfg.names()).to(device)
             self.aligner = Aligner().to(device) if cfg.aligned else None
         self.geometry = crop_geometry(list(self.identities.values())) if cfg.aligned else None
-        groups = [{"params": list(self.model.parameters()), "lr": cfg.lr}]
-        if self.aligner is not None:  # landmarks learn best a little faster than the autoencoder
+        groups = [{"params": list(self.model.parameters()), "lr": cfg.lr, "betas": AUTOENCODER_BETAS}]
+        if self.aligner is not None:  # landmarks learn best a little faster, with Adam's usual momentum (0.9)
             groups.append({"params": list(self.aligner.parameters()), "lr": ALIGNER_LR_FACTOR * cfg.lr})
         self.optimizer = torch.optim.Adam(groups)
         self.gen = make_generator(cfg.seed)
