@@ -65,8 +65,8 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
         if log:
             log(f"ablation '{name}': training {seconds:g} s")
         run = train(cfg, out=out / name, progress=False)
-        results[name] = {"settings": VARIANTS[name], "steps": run.step,
-                         **summarize(evaluate(run, EvalConfig(readouts=False), save=True))}
+        quick = EvalConfig(n=64, readouts=False)  # PSNR and spread only: 64 poses are enough, and quick
+        results[name] = {"settings": VARIANTS[name], "steps": run.step, **summarize(evaluate(run, quick, save=True))}
         runs[name] = run
     table = {"seconds_each": seconds, "identities": [base.a, base.b], "variants": results}
     write_text(out / "ablation.json", json.dumps(table, indent=2) + "\n")
