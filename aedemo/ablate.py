@@ -35,6 +35,7 @@ VARIANTS = {
     "latent-4": {"latent": 4},
 }
 DEMO_VARIANTS = ("shared", "separate", "no-align")
+QUICK_EVAL = EvalConfig(n=64, readouts=False)  # PSNR and spread only: 64 poses are enough for those, and quick
 
 
 def summarize(metrics: dict) -> dict:
@@ -65,8 +66,8 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
         if log:
             log(f"ablation '{name}': training {seconds:g} s")
         run = train(cfg, out=out / name, progress=False)
-        quick = EvalConfig(n=64, readouts=False)  # PSNR and spread only: 64 poses are enough, and quick
-        results[name] = {"settings": VARIANTS[name], "steps": run.step, **summarize(evaluate(run, quick, save=True))}
+        results[name] = {"settings": VARIANTS[name], "steps": run.step,
+                         **summarize(evaluate(run, QUICK_EVAL, save=True))}
         runs[name] = run
     table = {"seconds_each": seconds, "identities": [base.a, base.b], "variants": results}
     write_text(out / "ablation.json", json.dumps(table, indent=2) + "\n")
