@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 
 $(BIN)/aedemo: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	# torch 2.13.0 CPU is preferred where a local wheel exists; any torch>=2.1 works
-	$(BIN)/pip install --quiet "torch==2.13.0" || $(BIN)/pip install --quiet "torch>=2.1"
+	# torch 2.13.0 CPU is preferred where a local wheel exists; any torch>=2.4 works
+	$(BIN)/pip install --quiet "torch==2.13.0" || $(BIN)/pip install --quiet "torch>=2.4"
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
