@@ -28,7 +28,7 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--crop", default=32, show_default=True, help="Aligned crop size the autoencoder sees.")
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
 @click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
-@click.option("--batch", default=32, show_default=True, help="Images per identity per step.")
+@click.option("--batch", default=24, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=2e-3, show_default=True, help="Adam learning rate.")
 @click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
 @click.option("--encoders", type=click.Choice(["shared", "separate"]), default="shared", show_default=True,

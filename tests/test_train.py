@@ -1,4 +1,5 @@
 """Training: a tiny run writes the whole run folder, resumes exactly, stops cleanly."""
+import dataclasses
 import json
 import math
 import signal
@@ -96,6 +97,15 @@ def test_bad_options_exit_2(tmp_path, args, words):
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], result.output
+
+
+def test_cli_defaults_are_the_library_defaults():
+    """`aedemo train` repeats TrainConfig's defaults (the CLI must not import torch for --help)."""
+    params = {p.name: p.default for p in cli.commands["train"].params}
+    compared = [f.name for f in dataclasses.fields(TrainConfig) if f.default not in (None, ()) and f.name in params]
+    assert len(compared) >= 12
+    for name in compared:
+        assert params[name] == getattr(TrainConfig(), name), name
 
 
 def test_existing_run_needs_resume(tmp_path):
