@@ -47,7 +47,8 @@ def reproduce_command(cfg, steps: int, out: Path) -> str:
         parts += ["--identity", name]
     parts += ["--steps", str(steps), "--size", str(cfg.size), "--crop", str(cfg.crop), "--latent", str(cfg.latent),
               "--width", str(cfg.width), "--save-every", str(cfg.save_every),
-              "--batch", str(cfg.batch), "--lr", repr(cfg.lr), "--warp" if cfg.warp else "--no-warp",
+              "--batch", str(cfg.batch), "--lr", repr(cfg.lr),
+              "--decay-at", str(cfg.decay_at), "--warp" if cfg.warp else "--no-warp",
               "--encoders", cfg.encoders, "--pipeline", "aligned" if cfg.aligned else "frame",
               "--feature-weight", repr(cfg.feature_weight), "--precision", cfg.precision,
               "--seed", str(cfg.seed), "--out", str(out)]

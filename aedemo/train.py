@@ -25,6 +25,8 @@ from .poses import make_generator
 
 ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it learns best a little faster)
 ALIGNER_FRAMES = 16      # frames per identity the aligner learns from each step (more: slower, no better)
+DECAY_STEPS = 200        # steps over which the learning rate falls to DECAY_FLOOR of itself, from cfg.decay_at on
+DECAY_FLOOR = 0.1
 AUTOENCODER_BETAS = (0.5, 0.999)  # Adam momentum as faceswap sets it: leaves the early mean-face plateau sooner
 
 
@@ -44,6 +46,7 @@ class TrainConfig:
     aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
     batch: int = 24                  # images per identity per step (24 beat 32: more steps a minute)
     lr: float = 2e-3                 # Adam learning rate (2e-3 beat 1e-3 and 3e-3 in a minute)
+    decay_at: int = 600              # from this step the lr falls linearly to a tenth over DECAY_STEPS (0: never)
     warp: bool = False               # random warp on the encoder's input (faceswap; slower to learn)
     jitter: float = 0.5              # alignment noise during training (0.5 beat 0 and 1 in a minute)
     feature_weight: float = 20.0     # extra loss weight on the eyes+mouth region (20 beat 10)
@@ -104,6 +107,7 @@ def check_config(cfg: TrainConfig) -> None:
         (1 <= cfg.batch <= 4096, "--batch must be from 1 to 4096"),
         (math.isfinite(cfg.lr) and 0 < cfg.lr <= 1.0, "--lr must be above 0 and at most 1"),
         (cfg.steps is None or cfg.steps >= 1, "--steps must be at least 1"),
+        (cfg.decay_at >= 0, "--decay-at must be a step number, or 0 for a constant learning rate"),
         (cfg.time is None or (math.isfinite(cfg.time) and cfg.time > 0), "--time must be a positive number of seconds"),
         (cfg.save_every >= 1, "--save-every must be at least 1"),
         (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
@@ -132,6 +136,13 @@ def pick_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda", "mps"):
         raise UsageError(f"--device must be auto, cpu, cuda or mps, not {name!r}")
     return torch.device(name)
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """How much of its learning rate step `step` uses: 1, then falling linearly to DECAY_FLOOR."""
+    if not cfg.decay_at or step < cfg.decay_at:
+        return 1.0
+    return max(DECAY_FLOOR, 1.0 - (1.0 - DECAY_FLOOR) * (step - cfg.decay_at) / DECAY_STEPS)
 
 
 def autocast_dtype(cfg: TrainConfig, device: torch.device) -> torch.dtype | None:
@@ -163,6 +174,7 @@ class Trainer:
         groups = [{"params": list(self.model.parameters()), "lr": cfg.lr, "betas": AUTOENCODER_BETAS}]
         if self.aligner is not None:  # landmarks learn best a little faster, with Adam's usual momentum (0.9)
             groups.append({"params": list(self.aligner.parameters()), "lr": ALIGNER_LR_FACTOR * cfg.lr})
+        self.base_lrs = [group["lr"] for group in groups]
         fused = device.type in ("cpu", "cuda")  # one kernel for all parameters: the update takes a quarter of the time on CPU
         self.optimizer = torch.optim.Adam(groups, fused=fused)
         self.gen = make_generator(cfg.seed)
@@ -192,6 +204,8 @@ class Trainer:
                 total = total + losses["loss_align"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
+        for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = lr * lr_factor(self.cfg, self.step)
         self.optimizer.step()
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}

@@ -30,6 +30,8 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=24, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=2e-3, show_default=True, help="Adam learning rate.")
+@click.option("--decay-at", default=600, show_default=True, metavar="STEP",
+              help="From this step the learning rate falls to a tenth over 200 steps (0: never).")
 @click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
 @click.option("--encoders", type=click.Choice(["shared", "separate"]), default="shared", show_default=True,
               help="One shared encoder (the real thing) or one per identity (the ablation).")
@@ -43,7 +45,7 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--save-every", default=50, show_default=True, help="Steps between previews and checkpoints.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, warp, encoders, pipeline, feature_weight,
+def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay_at, warp, encoders, pipeline, feature_weight,
           precision, seed, device, save_every, out, resume):
     """Train a shared encoder and one decoder per identity.
 
@@ -65,8 +67,8 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, warp,
         ignored = ignored_on_resume(click.get_current_context())
         if ignored:
             click.echo(f"note: --resume continues with the run's saved settings; ignoring {', '.join(ignored)}", err=True)
-    cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch, lr=lr,
-                      warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
+    cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch,
+                      lr=lr, decay_at=decay_at, warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
                       precision=precision, seed=seed, device=device, save_every=save_every, steps=steps,
                       time=time_s if time_s is not None else (None if steps else 60.0))
     run = run_training(cfg, out=out, resume=resume, log=lambda message: click.echo(message, err=True))

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from aedemo.errors import RunError, UsageError
 from aedemo.run import load_run
-from aedemo.train import TrainConfig, Trainer, train
+from aedemo.train import TrainConfig, Trainer, lr_factor, train
 
 TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 5, "time": None}
 
@@ -91,6 +91,7 @@ def test_separate_encoders_and_three_identities(tmp_path):
     (["--a", "blbo"], "did you mean blob"),
     (["--size", "300"], "--size"),
     (["--steps", "0"], "--steps"),
+    (["--decay-at", "-5"], "--decay-at"),
 ])
 def test_bad_options_exit_2(tmp_path, args, words):
     result = CliRunner().invoke(cli, ["train", *args, "--out", str(tmp_path / "r")])
@@ -106,6 +107,13 @@ def test_cli_defaults_are_the_library_defaults():
     assert len(compared) >= 12
     for name in compared:
         assert params[name] == getattr(TrainConfig(), name), name
+
+
+def test_learning_rate_falls_to_a_tenth_after_decay_at():
+    cfg = TrainConfig(decay_at=600)
+    factors = [lr_factor(cfg, step) for step in (0, 599, 600, 700, 800, 5000)]
+    assert factors == pytest.approx([1.0, 1.0, 1.0, 0.55, 0.1, 0.1])
+    assert lr_factor(TrainConfig(decay_at=0), 5000) == 1.0
 
 
 def test_existing_run_needs_resume(tmp_path):
