@@ -90,18 +90,20 @@ def output_spread(out: torch.Tensor, truth: torch.Tensor, features: torch.Tensor
 
 def expression_blind(identity, poses: dict, size: int, samples: int, gen: torch.Generator) -> tuple:
     """B at each pose's head position with the average expression (sharp), and averaged over
-    the same `samples` random expressions for every pose (blur)."""
+    the same `samples` random expressions for every pose (blur). The blur depends on the head
+    alone, so each distinct head is drawn once (a still head: once for all poses)."""
     n = len(poses["x"])
     average = {k: torch.full((n,), (FACTORS[k].low + FACTORS[k].high) / 2) for k in EXPRESSION_FACTORS}
     sharp = render(identity, {**{k: poses[k] for k in HEAD_FACTORS}, **average}, size=size)
     expressions = sample_poses(samples, rng=gen)
+    heads, which = torch.unique(torch.stack([poses[k] for k in HEAD_FACTORS], 1), dim=0, return_inverse=True)
     blur = []
-    for i in range(0, n, 8):
-        head = {k: poses[k][i:i + 8].repeat_interleave(samples) for k in HEAD_FACTORS}
+    for i in range(0, len(heads), 8):
+        head = {k: heads[i:i + 8, j].repeat_interleave(samples) for j, k in enumerate(HEAD_FACTORS)}
         tiled = {k: expressions[k].repeat(len(head["x"]) // samples) for k in EXPRESSION_FACTORS}
         images = render(identity, {**tiled, **head}, size=size)
         blur.append(images.view(-1, samples, *images.shape[1:]).mean(1))
-    return sharp, torch.cat(blur)
+    return sharp, torch.cat(blur)[which]
 
 
 def swapped(run, frames: torch.Tensor, source: str, target: str) -> torch.Tensor:
