@@ -27,7 +27,7 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--size", default=64, show_default=True, help="Frame size in pixels (32-128).")
 @click.option("--crop", default=32, show_default=True, help="Aligned crop size the autoencoder sees.")
 @click.option("--latent", default=32, show_default=True, help="Size of the shared code (bottleneck).")
-@click.option("--width", default=32, show_default=True, help="Channels of the first conv layer (multiple of 8).")
+@click.option("--width", default=24, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=24, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=2e-3, show_default=True, help="Adam learning rate.")
 @click.option("--decay-at", default=600, show_default=True, metavar="STEP",
