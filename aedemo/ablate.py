@@ -60,14 +60,14 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
     """Train each variant for `seconds`, score its swaps, write ablation.json and ablation.png."""
     out = Path(out)
     base = base or TrainConfig(a=a, b=b)
-    results, runs = {}, {}
+    results, runs, baselines = {}, {}, {}  # every variant is scored against the same baselines
     for name in variants:
         cfg = replace(base, time=seconds, steps=None, identities={}, **VARIANTS[name])
         if log:
             log(f"ablation '{name}': training {seconds:g} s")
         run = train(cfg, out=out / name, progress=False)
         results[name] = {"settings": VARIANTS[name], "steps": run.step,
-                         **summarize(evaluate(run, QUICK_EVAL, save=True))}
+                         **summarize(evaluate(run, QUICK_EVAL, save=True, baselines=baselines))}
         runs[name] = run
     table = {"seconds_each": seconds, "identities": [base.a, base.b], "variants": results}
     write_text(out / "ablation.json", json.dumps(table, indent=2) + "\n")

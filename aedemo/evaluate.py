@@ -111,10 +111,9 @@ def swapped(run, frames: torch.Tensor, source: str, target: str) -> torch.Tensor
     return run.swap(frames, to=target, source=source).detach().float().cpu().clamp(0, 1)
 
 
-def candidates(run, a: str, b: str, frames: torch.Tensor, poses: dict, mean: torch.Tensor, cfg: EvalConfig,
-               gen: torch.Generator) -> dict:
-    """The swap A->B of `frames` (A at `poses`) and every baseline output for the same poses."""
-    sharp, blur = expression_blind(run.identities[b], poses, run.config.size, cfg.blur_samples, gen)
+def candidates(run, a: str, b: str, frames: torch.Tensor, mean: torch.Tensor, blind: tuple) -> dict:
+    """The swap A->B of `frames` and every baseline output for the same poses (`blind`: sharp, blur)."""
+    sharp, blur = blind
     return {"swap": swapped(run, frames, a, b), "copy": frames, "mean": mean.expand_as(frames),
             "sharp": sharp, "blur": blur}
 
@@ -126,16 +125,18 @@ def readout_scores(net, out: torch.Tensor, poses: dict, target: int) -> dict:
             "factors": factor_scores(got["factors"], poses)}
 
 
-def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None) -> dict:
-    """Score every ordered pair of the run's identities; write RUN/metrics.json if `save`."""
+def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None,
+             baselines: dict | None = None) -> dict:
+    """Score every ordered pair of the run's identities; write RUN/metrics.json if `save`. Runs of
+    the same characters, size and `cfg` may share one `baselines` dict: they are drawn once."""
     with one_thread():
-        metrics = score_pairs(run, cfg or EvalConfig(), log)
+        metrics = score_pairs(run, cfg or EvalConfig(), log, {} if baselines is None else baselines)
     if save:
         write_text(run.path / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 
-def score_pairs(run, cfg: EvalConfig, log=None) -> dict:
+def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
     """The metrics of every ordered pair (see the module docstring for the keys)."""
     names, size = list(run.identities), run.config.size
     poses, gen = heldout_poses(cfg.n), make_generator(cfg.seed)
@@ -145,7 +146,10 @@ def score_pairs(run, cfg: EvalConfig, log=None) -> dict:
         frames[name], masks = render(identity, poses, size=size, masks=True)
         still_frames[name], still_masks = render(identity, still, size=size, masks=True)
         features[name], still_features[name] = masks["features"], still_masks["features"]
-        means[name] = render(identity, sample_poses(cfg.mean_samples, rng=gen), size=size).mean(0, keepdim=True)
+        if ("mean", name) not in baselines:
+            random_poses = sample_poses(cfg.mean_samples, rng=gen)
+            baselines["mean", name] = render(identity, random_poses, size=size).mean(0, keepdim=True)
+        means[name] = baselines["mean", name]
     net = readouts = None
     if cfg.readouts:
         net = load_or_train(run, log=log)
@@ -161,8 +165,11 @@ def score_pairs(run, cfg: EvalConfig, log=None) -> dict:
             if a == b:
                 metrics["reconstructions"][a] = pixel_scores(swapped(run, frames[a], a, a), truth, features[b])
                 continue
-            outputs = candidates(run, a, b, frames[a], poses, means[b], cfg, gen)
-            still_outputs = candidates(run, a, b, still_frames[a], still, means[b], cfg, gen)
+            for kind, at in (("moving", poses), ("still", still)):
+                if (kind, a, b) not in baselines:
+                    baselines[kind, a, b] = expression_blind(run.identities[b], at, size, cfg.blur_samples, gen)
+            outputs = candidates(run, a, b, frames[a], means[b], baselines["moving", a, b])
+            still_outputs = candidates(run, a, b, still_frames[a], means[b], baselines["still", a, b])
             scores = {}
             for kind, out in outputs.items():
                 spread = output_spread(still_outputs[kind], still_frames[b], still_features[b])

@@ -112,3 +112,18 @@ def test_heldout_poses_never_in_training(monkeypatch):
     cfg = SimpleNamespace(batch=8, size=SIZE, warp=True, jitter=1.0, feature_weight=1.0, crop=16)
     make_batch({"blob": IDENTITIES["blob"]}, cfg, make_generator(0), None, torch.device("cpu"))
     assert drawn and not any(overlaps(p) for p in drawn)
+
+
+def test_shared_baselines_give_the_same_scores(results, tmp_path_factory):
+    """Runs that share a baselines dict (as the ablation's variants do) score exactly as alone."""
+    path = tmp_path_factory.mktemp("shared")
+    cfg = EvalConfig(n=CFG.n, blur_samples=CFG.blur_samples, mean_samples=CFG.mean_samples, readouts=False)
+    baselines = {}
+    first = evaluate(FakeRun(path, "oracle"), cfg, save=False, baselines=baselines)
+    second = evaluate(FakeRun(path, "copy"), cfg, save=False, baselines=baselines)
+    assert {"mean", "moving", "still"} == {key[0] for key in baselines}
+    for metrics, kind in ((first, "oracle"), (second, "copy")):
+        alone = results[kind]["swaps"]["blob->robot"]["outputs"]
+        for baseline in ("mean", "sharp", "blur"):
+            got = metrics["swaps"]["blob->robot"]["outputs"][baseline]
+            assert got["psnr_features"] == alone[baseline]["psnr_features"], (kind, baseline)
