@@ -64,6 +64,7 @@ def summary(metrics: dict, table: dict) -> list[str]:
         ("expression transferred in every direction: " + ("yes" if metrics["expression_transferred"] else "no")
          + f" (output spread {min(s['outputs']['swap']['output_spread'] for s in swaps):.2f}, truth = 1)"),
     ]
-    scores = ", ".join(f"{name} {v['margin_db']:+.1f} dB (spread {v['output_spread']:.2f})" for name, v in variants.items())
+    scores = ", ".join(f"{name} {v['margin_db']:+.1f} dB (spread {v['output_spread']:.2f})"
+                       for name, v in variants.items())
     lines.append(f"ablation ({table['seconds_each']:g} s each), eyes+mouth vs the blind baseline: {scores}")
     return lines

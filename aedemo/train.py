@@ -40,7 +40,7 @@ class TrainConfig:
     size: int = 64                   # frame size in pixels
     crop: int = 32                   # aligned crop size the autoencoder sees (32 beat 40 in a minute)
     latent: int = 32                 # shared code size (bottleneck)
-    width: int = 24                  # channels of the first conv layer (24: 12 % quicker steps than 32, as good per step)
+    width: int = 24                  # channels of the first conv layer (24: 12 % quicker steps than 32)
     norm: bool = True                # GroupNorm in encoder and decoders
     encoders: str = "shared"         # "shared" or "separate" (the ablation)
     aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
@@ -175,7 +175,7 @@ class Trainer:
         if self.aligner is not None:  # landmarks learn best a little faster, with Adam's usual momentum (0.9)
             groups.append({"params": list(self.aligner.parameters()), "lr": ALIGNER_LR_FACTOR * cfg.lr})
         self.base_lrs = [group["lr"] for group in groups]
-        fused = device.type in ("cpu", "cuda")  # one kernel for all parameters: the update takes a quarter of the time on CPU
+        fused = device.type in ("cpu", "cuda")  # one kernel for all parameters: a quarter of the time on CPU
         self.optimizer = torch.optim.Adam(groups, fused=fused)
         self.gen = make_generator(cfg.seed)
         self.dtype = autocast_dtype(cfg, device)
@@ -204,8 +204,9 @@ class Trainer:
                 total = total + losses["loss_align"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
+        factor = lr_factor(self.cfg, self.step)
         for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = lr * lr_factor(self.cfg, self.step)
+            group["lr"] = lr * factor
         self.optimizer.step()
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}

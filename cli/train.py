@@ -45,8 +45,8 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--save-every", default=50, show_default=True, help="Steps between previews and checkpoints.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay_at, warp, encoders, pipeline, feature_weight,
-          precision, seed, device, save_every, out, resume):
+def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay_at, warp, encoders, pipeline,
+          feature_weight, precision, seed, device, save_every, out, resume):
     """Train a shared encoder and one decoder per identity.
 
     Every step renders fresh poses; a preview grid, a log row and a checkpoint are written
@@ -68,8 +68,9 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay
         if ignored:
             click.echo(f"note: --resume continues with the run's saved settings; ignoring {', '.join(ignored)}", err=True)
     cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch,
-                      lr=lr, decay_at=decay_at, warp=warp, encoders=encoders, aligned=pipeline == "aligned", feature_weight=feature_weight,
-                      precision=precision, seed=seed, device=device, save_every=save_every, steps=steps,
+                      lr=lr, decay_at=decay_at, warp=warp, encoders=encoders, aligned=pipeline == "aligned",
+                      feature_weight=feature_weight, precision=precision, seed=seed, device=device,
+                      save_every=save_every, steps=steps,
                       time=time_s if time_s is not None else (None if steps else 60.0))
     run = run_training(cfg, out=out, resume=resume, log=lambda message: click.echo(message, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
