@@ -89,8 +89,9 @@ class RunWriter:
         import numpy
         info = {"settings": self.cfg.to_dict(), "seed": self.cfg.seed, "steps_done": steps,
                 "versions": {"aedemo": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
-                             "python": platform.python_version()},
-                "reproduce": reproduce_command(self.cfg, steps, self.path)}
+                             "python": platform.python_version()}}
+        if steps:  # before the first step there is nothing to reproduce
+            info["reproduce"] = reproduce_command(self.cfg, steps, self.path)
         write_text(self.path / "config.json", json.dumps(info, indent=2) + "\n")
 
     def restore(self, trainer) -> None:
@@ -178,6 +179,9 @@ class RunWriter:
             bar.close()
             if interval:
                 self.checkpoint_interval(trainer, interval, clock() - start, clock() - interval_start, preview=False)
+            if not (self.path / "checkpoint.pt").exists():
+                raise Interrupted(f"interrupted before the first step ended; nothing was saved in {self.path}, "
+                                  "so the same command starts it again") from None
             raise Interrupted(f"interrupted at step {trainer.step}; saved {self.path / 'checkpoint.pt'} "
                               f"(continue with: aedemo train --out {self.path} --resume --steps N)") from None
         bar.close()

@@ -151,3 +151,19 @@ def test_any_character_name_gives_a_safe_folder(tmp_path, monkeypatch):
     run = train(tiny(a=str(spec), steps=1), progress=False)
     assert run.path.resolve().parent == (tmp_path / "runs").resolve()
     assert run.path.name == "odd_name_x-robot"
+
+
+def test_ctrl_c_in_the_first_step_says_nothing_was_saved(tmp_path, monkeypatch):
+    from aedemo.errors import Interrupted
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    with pytest.raises(Interrupted, match="nothing was saved") as caught:
+        train(tiny(steps=5), out=tmp_path / "run", progress=False)
+    assert "--resume" not in str(caught.value)
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+    assert "reproduce" not in json.loads((tmp_path / "run" / "config.json").read_text())
+    monkeypatch.undo()
+    assert train(tiny(steps=2), out=tmp_path / "run", progress=False).step == 2  # the same command starts again
