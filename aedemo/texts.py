@@ -39,6 +39,20 @@ reports accuracy: with two characters, 0.5 is guessing. A good shared code reads
 character poorly; the character is the decoder's job.</p>
 """
 
+VARIANT_MEANING = {  # what each variant of `aedemo ablate` changes, as the page's table says it
+    "shared": "one shared encoder: the real thing",
+    "separate": "one encoder per character",
+    "no-align": "raw frames: no extract, align, paste",
+    "warp": "faceswap's random warp on the input",
+    "latent-4": "a code of only 4 numbers",
+}
+
+PROBE_MEANING = {  # what each linear probe of `aedemo explain` reads from the code
+    "x": "head position across", "y": "head position up and down", "scale": "head size", "roll": "head tilt",
+    "gaze_x": "gaze, left and right", "gaze_y": "gaze, up and down", "eye_open": "eyes open",
+    "mouth_open": "mouth open", "smile": "smile",
+}
+
 RESPONSIBLE_USE = """
 <div class="box">
 <h3>Why deepfakes matter</h3>

@@ -61,8 +61,11 @@ def fake_run(run: Path, identities: list) -> Pipeline:
     (run / "log.csv").write_text("step,seconds,loss,img_per_s,swap_psnr,swap_psnr_features,loss_align\n"
                                  "10,0.7,0.06,880,16.1,11.2,3.6\n20,1.4,0.04,1450,16.3,11.9,2.5\n")
     (run / "metrics.json").write_text(json.dumps(fake_metrics([i.name for i in identities])))
-    (run / "ablation.json").write_text(json.dumps([{"variant": "shared", "psnr": 16.3},
-                                                   {"variant": "separate", "psnr": 12.1}]))
+    variant = {"steps": 150, "swap_psnr": 19.7, "swap_psnr_features": 14.5, "output_spread": 0.58}
+    (run / "ablation.json").write_text(json.dumps({"seconds_each": 10.0, "variants": {
+        "shared": {**variant, "margin_db": 1.2, "expression_transferred": True},
+        "separate": {**variant, "margin_db": -3.1, "expression_transferred": False},
+        HOSTILE: {**variant, "margin_db": "?", "output_spread": None}}}))
     (run / "explain.json").write_text(json.dumps({"probes": {"identity_accuracy": 0.55, "pose_r2": {"smile": 0.8}},
                                                   "params": {"encoder": 1000, "total": 3000}}))
     return untrained_pipeline(cfg, identities)
@@ -135,6 +138,7 @@ def test_report_opens_offline_in_chromium(tmp_path, width):
     assert len(seen["images"]) >= 8 and all(done and w > 0 for done, w in seen["images"]), seen["images"]
     assert len(seen["text"]) > 3000 and "Responsible use" in seen["text"]
     assert "Expression transferred." in seen["text"] and "blob \u2192 robot" in seen["text"]
+    assert "one encoder per character" in seen["text"] and "Best here: shared (+1.2 dB)." in seen["text"]
     shot = Image.open(io.BytesIO(seen["screenshot"])).convert("RGB")
     assert len(shot.getcolors(maxcolors=1 << 20) or range(1 << 20)) > 100
     assert seen["scroll_width"] <= width, "the page is wider than the screen"
