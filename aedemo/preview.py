@@ -89,13 +89,14 @@ def write_loss_plot(log_path: Path, path: Path) -> Path | None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=100)
     for key in rows[-1]:
         if key.startswith("loss_"):
-            left.plot(steps, [r.get(key, float("nan")) for r in rows], label=key[5:])
+            left.plot(steps, [r.get(key, float("nan")) for r in rows], marker="." if len(rows) < 3 else None,
+                      label=key[5:])
     left.set_yscale("log")
-    left.set(xlabel="step", ylabel="training loss", title="loss (lower is better)")
+    left.set(xlabel="step", ylabel="training loss", title="training loss\n(lower is better)")
     left.legend(fontsize=8)
     for key, label in (("swap_psnr", "whole frame"), ("swap_psnr_features", "eyes + mouth")):
         right.plot(steps, [r.get(key, float("nan")) for r in rows], marker=".", label=label)
-    right.set(xlabel="step", ylabel="dB", title="held-out swap vs true swap (PSNR, higher is better)")
+    right.set(xlabel="step", ylabel="dB", title="held-out swap vs true swap\n(PSNR, higher is better)")
     right.legend(fontsize=8)
     fig.tight_layout()
     with atomic_write(path) as f:
