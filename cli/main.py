@@ -22,7 +22,7 @@ class AedemoGroup(click.Group):
     """A click group that turns every error into one line and an exit code."""
 
     def main(self, args=None, prog_name=None, **extra):
-        args = list(sys.argv[1:] if args is None else args)
+        args = list(sys.argv[1:] if args is None else args) or ["--help"]  # bare `aedemo`: the help, not an error
         debug = "--debug" in args
         extra.pop("standalone_mode", None)
         try:

@@ -59,6 +59,8 @@ def test_bad_inputs_one_line(tmp_path):
 def test_version_and_help():
     assert invoke("--version").output.startswith("aedemo, version")
     assert "Examples" in invoke("render", "--help").output
+    bare = invoke()  # `aedemo` alone: the help and exit 0, not an error
+    assert bare.exit_code == 0 and bare.output.startswith("Usage: ") and "error" not in bare.output
 
 
 def test_real_subprocess(run_cli, tmp_path):
