@@ -16,6 +16,8 @@ from .explain import write_explain
 from .report import write_report
 from .train import TrainConfig, check_config, train
 
+STEPS_NEEDED = 800  # the default recipe transfers expression after about this many steps (four seeds, 60 s)
+
 
 def free_folder(path: Path) -> Path:
     """`path`, or path-2, path-3... if a run is already there."""
@@ -48,11 +50,12 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
         shutil.copyfile(scratch / name, out / name)
     log("6/6 writing the lesson page")
     report = write_report(out, pipeline=run.pipeline)
-    return {"report": report, "seconds": time.monotonic() - start, "summary": summary(metrics, table)}
+    return {"report": report, "seconds": time.monotonic() - start, "summary": summary(metrics, table, run.step, seconds)}
 
 
-def summary(metrics: dict, table: dict) -> list[str]:
-    """Three lines: the swap against its baseline, expression transfer, the ablation's verdict."""
+def summary(metrics: dict, table: dict, steps: int, seconds: float) -> list[str]:
+    """Three lines: the swap against its baseline, expression transfer, the ablation's verdict; a
+    fourth when training made too few steps to expect a swap that transfers expression."""
     swaps = list(metrics["swaps"].values())
     first = swaps[0]
     out = first["outputs"]
@@ -67,4 +70,8 @@ def summary(metrics: dict, table: dict) -> list[str]:
     scores = ", ".join(f"{name} {v['margin_db']:+.1f} dB (spread {v['output_spread']:.2f})"
                        for name, v in variants.items())
     lines.append(f"ablation ({table['seconds_each']:g} s each), eyes+mouth vs the blind baseline: {scores}")
+    if steps < 0.75 * STEPS_NEEDED:
+        lines.append(f"only {steps} training steps in {seconds:g} s; expression needs about {STEPS_NEEDED}. Give it "
+                     "more --time, or close programs that keep the CPU busy: on a busy 2-core machine, "
+                     "OMP_NUM_THREADS=1 can make training several times faster")
     return lines

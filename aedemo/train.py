@@ -102,6 +102,7 @@ def check_config(cfg: TrainConfig) -> None:
     checks = [
         (SIZES[0] <= cfg.size <= SIZES[1], f"--size must be from {SIZES[0]} to {SIZES[1]}"),
         (16 <= cfg.crop <= 128, "--crop must be from 16 to 128"),
+        (cfg.crop <= cfg.size or not cfg.aligned, "--crop must be at most --size: the crop is cut from the frame"),
         (1 <= cfg.latent <= 1024, "--latent must be from 1 to 1024"),
         (8 <= cfg.width <= 256 and cfg.width % 8 == 0, "--width must be a multiple of 8 from 8 to 256"),
         (1 <= cfg.batch <= 4096, "--batch must be from 1 to 4096"),

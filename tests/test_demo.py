@@ -24,7 +24,8 @@ def test_demo_writes_the_lesson(tmp_path, quick_readouts):
     for name in ("report.html", "metrics.json", "swap.gif", "explain.json", "latent_pca.png", "ablation.json",
                  "ablation.png", "timelapse.gif", "loss.png", "config.json"):
         assert (folder / name).is_file(), name
-    assert len(result["summary"]) == 3 and "dB" in result["summary"][0]
+    assert len(result["summary"]) == 4 and "dB" in result["summary"][0]
+    assert "more --time" in result["summary"][3]  # two seconds are far too few steps, and the demo says so
     assert any("6/6" in line for line in lines)
     variants = json.loads((folder / "ablation.json").read_text())["variants"]
     assert set(variants) == {"shared", "separate", "no-align"}

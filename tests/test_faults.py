@@ -410,6 +410,7 @@ def test_spec_files_with_every_kind_of_wrong_field(tmp_path):
     (["--size", "31"], "--size"),
     (["--size", "129"], "--size"),
     (["--crop", "8"], "--crop"),
+    (["--size", "64", "--crop", "100"], "at most --size"),
     (["--latent", "0"], "--latent"),
     (["--lr", "0"], "--lr"),
     (["--lr", "nan"], "--lr"),
