@@ -66,7 +66,7 @@ class RunView:
 
     def absent(self, name: str, how: str) -> str:
         """The one sentence shown instead of a missing or unreadable artifact."""
-        state = "could not be read" if self.file(name).exists() else "is not in this run yet"
+        state = "could not be read" if self.file(name).exists() else "is not in this folder"
         return missing(f"{name} {state}; {how}")
 
 
@@ -215,7 +215,8 @@ def training(run: RunView) -> str:
                "watch: that is where the expression is.</p>")
     gif = run.image("timelapse.gif", "Timelapse of training previews")
     out.append(figure(gif, "Training previews over time (synthetic).") if gif else
-               run.absent("timelapse.gif", "training assembles it from the previews."))
+               run.absent("timelapse.gif", "training assembles it from the previews when it ends "
+                          "(the run in samples/ leaves it out, to stay small)."))
     out.append(f"<p>Each preview row is one held-out pose. Left half: {esc(a)} (the input), {esc(a)}&gt;{esc(a)} "
                f"(redrawn by {esc(a)}'s decoder), {esc(a)}&gt;{esc(b)} (the swap) and {esc(b)} truth (the true "
                f"swap); the right half is the same from {esc(b)}'s side. Watch whether the eyes and mouth in the "
