@@ -23,6 +23,7 @@ from torch import nn
 from .data import HELDOUT_SEED, heldout_poses
 from .errors import UsageError
 from .files import atomic_write, write_text
+from .identities import closest_names
 from .poses import FACTORS, HEAD_FACTORS
 from .renderer import render
 
@@ -48,6 +49,12 @@ class ExplainConfig:
     seed: int = 0                # seeds the train/test split
     ridge: float = 1e-3          # small ridge penalty so least squares stays stable on tiny codes
     color_by: str = "mouth_open" # pose factor that colours the right-hand PCA panel
+
+    def __post_init__(self):
+        """Refuse an unknown factor before any work is done."""
+        if self.color_by not in FACTORS:
+            raise UsageError(f"--color-by: unknown factor {self.color_by!r}{closest_names(self.color_by, FACTORS)} "
+                             f"(factors: {', '.join(FACTORS)})")
 
 
 def describe(module: nn.Module) -> str:
@@ -194,8 +201,6 @@ def pca(codes: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
 
 def study(run, cfg: ExplainConfig) -> tuple[dict, dict]:
     """Everything `explain` reports, plus the points the figure draws."""
-    if cfg.color_by not in FACTORS:
-        raise UsageError(f"unknown factor {cfg.color_by!r}; factors are: {', '.join(FACTORS)}")
     tables, params = architecture(run)
     codes, labels, poses = gather_codes(run, cfg.n)
     train, test = split(cfg.n, cfg.test_share, cfg.seed)

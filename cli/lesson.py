@@ -28,9 +28,10 @@ def explain(run, color_by, n):
 
     if not 20 <= n <= 4096:
         raise UsageError(f"--n must be from 20 to 4096 poses, got {n}")
+    cfg = ExplainConfig(n=n, color_by=color_by)
     loaded = load_run(run)
     click.echo(f"encoding {n} held-out poses per character...", err=True)
-    info = write_explain(loaded, ExplainConfig(n=n, color_by=color_by))
+    info = write_explain(loaded, cfg)
     click.echo(format_explain(info))
     click.echo(f"\nfigure: {loaded.path / FIGURE_NAME}\ndata:   {loaded.path / JSON_NAME}")
     click.echo(f"next: aedemo report {loaded.path}", err=True)

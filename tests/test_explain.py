@@ -67,7 +67,10 @@ def test_probes_are_finite_and_repeatable(run, info):
 
 def test_unknown_colour_factor(run):
     with pytest.raises(UsageError, match="unknown factor 'grin'"):
-        explain(run, ExplainConfig(n=20, color_by="grin"))
+        ExplainConfig(n=20, color_by="grin")
+    result = CliRunner().invoke(cli, ["explain", str(run.path), "--color-by", "mouth"])
+    assert result.exit_code == 2 and "did you mean mouth_open" in result.stderr
+    assert "encoding" not in result.stderr  # refused before any work
 
 
 def test_probes_on_known_good_and_known_bad_codes():
@@ -96,7 +99,7 @@ def test_cli_explain_and_report(run):
     result = CliRunner().invoke(cli, ["report", str(run.path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(run.path / "report.html")
-    assert "identity_accuracy" in (run.path / "report.html").read_text()
+    assert "which character" in (run.path / "report.html").read_text()
 
 
 @pytest.mark.parametrize("command", ["explain", "report"])
