@@ -184,8 +184,8 @@ def get_identity(name_or_path: str | Identity) -> Identity:
     """A built-in identity by name, or a custom one from a path to a .json spec."""
     if isinstance(name_or_path, Identity):
         return name_or_path
-    if name_or_path in IDENTITIES:
-        return IDENTITIES[name_or_path]
+    if name_or_path.lower() in IDENTITIES:  # built-in names are lower case; "Blob" means blob
+        return IDENTITIES[name_or_path.lower()]
     if name_or_path.endswith(".json") or Path(name_or_path).is_file():
         return load_spec(name_or_path)
     raise SpecError(f"unknown identity {name_or_path!r}{closest_names(name_or_path, IDENTITIES)} "

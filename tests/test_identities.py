@@ -52,6 +52,10 @@ def test_not_a_spec(tmp_path, text):
         load_spec(write(tmp_path, text))
 
 
+def test_built_in_names_ignore_case():
+    assert get_identity("Blob") is IDENTITIES["blob"] and get_identity("ROBOT") is IDENTITIES["robot"]
+
+
 def test_unknown_name_suggests():
     with pytest.raises(SpecError, match="did you mean robot"):
         get_identity("robt")
