@@ -152,8 +152,9 @@ class RunWriter:
         if cfg.steps is not None and trainer.step >= cfg.steps:
             raise UsageError(f"the run is already at step {trainer.step}; give a larger --steps to continue")
         if log:
-            budget = " or ".join(x for x in (cfg.time and f"{cfg.time:g} s", cfg.steps and f"step {cfg.steps}") if x)
-            log(f"training {' and '.join(trainer.identities)} from step {trainer.step} until {budget} "
+            budget = " or ".join(x for x in (cfg.time and f"for {cfg.time:g} s", cfg.steps and f"until step {cfg.steps}")
+                                 if x)
+            log(f"training {' and '.join(trainer.identities)} from step {trainer.step} {budget} "
                 f"on {trainer.device.type}; previews and log.csv every {cfg.save_every} steps in {self.path}")
         bar = Progress(total_steps=cfg.steps, budget_s=cfg.time, start_step=trainer.step,
                        enabled=progress and sys.stderr.isatty())
