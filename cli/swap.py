@@ -43,7 +43,9 @@ def swap(run, source, target, motion, frames, out):
     source, target = pick_pair(loaded, source, target)
     path = output_path(Path(out) if out else Path(run) / "swap.gif", {".gif": "animation", ".png": "still grid"})
     write_swap(loaded, path, source, target, motion, frames)
-    click.echo(f"wrote {path}: {source} {motion}s, {target} copies it ({frames} frames)", err=True)
+    what = (f"{target} copies it" if source != target else
+            f"{source}'s own decoder redraws it: a reconstruction, not a swap")
+    click.echo(f"wrote {path}: {source} {motion}s, {what} ({frames} frames)", err=True)
     click.echo(str(path))
 
 

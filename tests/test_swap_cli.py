@@ -74,6 +74,8 @@ def test_swap_command_defaults_and_directions(fake, tmp_path):
     assert fake.calls[-1] == ("robot", "blob")
     assert invoke("swap", tmp_path, "--from", "cat", "--frames", "2", "-o", tmp_path / "c.gif").exit_code == 0
     assert fake.calls[-1] == ("cat", "blob")
+    same = invoke("swap", tmp_path, "--from", "cat", "--to", "cat", "--frames", "2", "-o", tmp_path / "d.gif")
+    assert same.exit_code == 0 and "a reconstruction, not a swap" in same.stderr
 
 
 @pytest.mark.parametrize("args, words", [
