@@ -57,7 +57,7 @@ def pose_grid(name, n: int, seed: int | None = 0, size: int = 64, scale: int = 2
     identity = get_identity(name)
     poses = sample_poses(n, seed=seed, fixed=fixed)
     images = render(identity, poses, size=size)
-    labels = [f"m{poses['mouth_open'][i]:.1f} e{poses['eye_open'][i]:.1f}" for i in range(n)]
+    labels = [f"mouth {poses['mouth_open'][i]:.1f}  eyes {poses['eye_open'][i]:.1f}" for i in range(n)]
     return labelled_row(images, labels, scale=scale, title=f"{identity.name}: {n} random poses (seed {seed})")
 
 
