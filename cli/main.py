@@ -30,8 +30,7 @@ class AedemoGroup(click.Group):
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except click.ClickException as e:
-            hint = f" (see '{e.ctx.command_path} --help')" if getattr(e, "ctx", None) else ""
-            click.echo(f"error: {e.format_message()}{hint}", err=True)
+            click.echo(f"error: {e.format_message()} (see '{self.failing_command(e, args)} --help')", err=True)
             sys.exit(e.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):
             click.echo("interrupted", err=True)
@@ -47,6 +46,12 @@ class AedemoGroup(click.Group):
             click.echo(f"error: unexpected {type(e).__name__}: {e} (run with --debug to see where)", err=True)
             sys.exit(1)
         sys.exit(0)
+
+    def failing_command(self, error: click.ClickException, args: list[str]) -> str:
+        """The command whose --help explains the error (click does not always say which)."""
+        if getattr(error, "ctx", None):
+            return error.ctx.command_path
+        return " ".join(["aedemo", *[a for a in args if a in self.commands][:1]])
 
 
 @click.group(cls=AedemoGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -56,6 +56,12 @@ def test_bad_inputs_one_line(tmp_path):
     one_line_error(invoke("render", bad_spec, "-o", out), 2, "skin")
 
 
+def test_every_usage_error_points_to_the_right_help():
+    one_line_error(invoke("train", "--a"), 2, "requires an argument", "see 'aedemo train --help'")
+    one_line_error(invoke("render"), 2, "Missing argument", "--help'")
+    one_line_error(invoke("bogus"), 2, "No such command")
+
+
 def test_version_and_help():
     assert invoke("--version").output.startswith("aedemo, version")
     assert "Examples" in invoke("render", "--help").output
