@@ -92,4 +92,7 @@ def format_bench(r: dict) -> str:
         lines.append(f"matmul peak {label} {r[f'matmul_peak_gflops_{label}']:>8,.0f} GFLOP/s")
         lines.append(f"train {label}      {t['img_per_s']:>9,.0f} img/s   {t['gflop_per_s']:,.1f} GFLOP/s  "
                      f"= {100 * t['mfu']:.1f}% of the {label} matmul peak")
+    fp32, bf16 = r.get("train_fp32"), r.get("train_bf16")
+    if fp32 and bf16 and fp32["img_per_s"] > bf16["img_per_s"]:
+        lines.append("bf16 trained slower than fp32 here (a busy CPU can do this): try aedemo train --precision fp32")
     return "\n".join(lines)

@@ -1,0 +1,33 @@
+"""`aedemo bench`: every figure is measured and sane, and the table reads them right."""
+import json
+
+from aedemo.cli.main import cli
+from click.testing import CliRunner
+
+from aedemo.bench import format_bench
+
+
+def test_quick_bench_measures_every_figure():
+    result = CliRunner().invoke(cli, ["bench", "--quick", "--json", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert figures["device"] == "cpu" and figures["render_img_per_s_64px"] > 0
+    for label in ("fp32", "bf16"):
+        train = figures[f"train_{label}"]
+        if train is None:  # bf16 only where the CPU runs it fast
+            assert label == "bf16"
+            continue
+        assert train["img_per_s"] > 0 and train["gflop_per_step"] > 0
+        assert 0 < train["mfu"] <= 1 and figures[f"matmul_peak_gflops_{label}"] > 0
+
+
+def test_table_names_each_figure_and_advises_when_bf16_is_slower():
+    train = {"img_per_s": 500.0, "gflop_per_s": 40.0, "gflop_per_step": 4.0, "mfu": 0.1}
+    figures = {"device": "cpu", "threads": 2, "cpu_capability": "AVX512", "render_img_per_s_64px": 5000.0,
+               "matmul_peak_gflops_fp32": 400.0, "train_fp32": train,
+               "matmul_peak_gflops_bf16": 2000.0, "train_bf16": {**train, "img_per_s": 200.0, "mfu": 0.01}}
+    table = format_bench(figures)
+    assert "5,000 img/s" in table and "10.0% of the fp32 matmul peak" in table and "1.0% of the bf16" in table
+    assert "--precision fp32" in table
+    assert "--precision fp32" not in format_bench({**figures, "train_bf16": {**train, "img_per_s": 900.0}})
+    assert "not supported" in format_bench({**figures, "train_bf16": None})
