@@ -1,4 +1,4 @@
-"""Checkpoints: weights, optimiser, step, random state and config in one file.
+"""Checkpoints: weights, optimiser, step, random state, frame pool poses and config in one file.
 
     save_checkpoint("runs/x/checkpoint.pt", trainer, elapsed=12.5, best_loss=0.01)
     state = load_checkpoint("runs/x/checkpoint.pt")    # refuses anything that is not ours
@@ -22,7 +22,7 @@ from .files import atomic_write
 FORMAT = "aedemo-checkpoint-1"
 REQUIRED = ("format", "config", "model", "optimizer", "step", "elapsed", "rng", "best_loss")
 KINDS = {"config": dict, "model": dict, "aligner": dict, "optimizer": dict, "step": int, "elapsed": (int, float),
-         "rng": torch.Tensor, "best_loss": (int, float)}
+         "rng": torch.Tensor, "best_loss": (int, float), "pool": dict}
 TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
 
 
@@ -37,6 +37,7 @@ def save_checkpoint(path: str | Path, trainer, elapsed: float, best_loss: float)
         "step": trainer.step,
         "elapsed": float(elapsed),
         "rng": trainer.gen.get_state(),
+        "pool": {name: pool.poses for name, pool in (trainer.pools or {}).items()},  # redrawn on resume
         "best_loss": float(best_loss),
     }
     buffer = io.BytesIO()

@@ -1,12 +1,16 @@
-"""Training data: every step draws fresh poses, renders them, aligns and warps them.
+"""Training data: a rolling pool of rendered frames, cropped, jittered and warped afresh each step.
 
-    batch = make_batch(identities, cfg, gen, geometry)
+    pools = {name: FramePool.new(identity, cfg, device, gen) for name, identity in identities.items()}
+    batch = make_batch(pools, cfg, gen, geometry, step)
     batch["blob"]["input"]     # warped aligned crops the encoder sees
     batch["blob"]["target"]    # the clean crops the decoder must draw
     batch["blob"]["weight"]    # per-pixel loss weight: eyes and mouth count more
     batch["blob"]["mask"]      # where the character is (the decoder learns to draw this too)
 
-There is no fixed dataset: the renderer is the dataset. A fixed set of held-out poses (its own
+There is no fixed dataset: the renderer is the dataset. Each step renders a quarter of a batch
+of new poses into a pool that holds the last POOL_STEPS steps' renders, and draws its batch
+from the pool at random, so a frame is seen about four times (each time with its own crop
+jitter) and rendering costs a quarter of what it would. A fixed set of held-out poses (its own
 seed) is kept for evaluation, and training poses are never drawn from it.
 """
 from __future__ import annotations
@@ -16,10 +20,12 @@ import torch.nn.functional as F
 
 from .align import Geometry, crop, landmarks_in_frame
 from .identities import Identity
-from .poses import HEAD_FACTORS, sample_poses
+from .poses import FACTORS, HEAD_FACTORS, sample_poses
 from .renderer import render
 
 HELDOUT_SEED = 1_000_003   # held-out poses come from this seed and no other generator
+FRESH_SHARE = 4            # each step renders 1/4 of a batch afresh (fresh renders were a quarter of a step)
+POOL_STEPS = 80            # the pool holds the renders of the last 80 steps
 
 
 def heldout_poses(n: int) -> dict:
@@ -48,14 +54,62 @@ def random_warp(images: torch.Tensor, gen: torch.Generator, strength: float = 0.
                          align_corners=False)
 
 
-def make_batch(identities: dict[str, Identity], cfg, gen: torch.Generator, geometry: Geometry | None,
-               device: torch.device) -> dict:
+def fresh_per_step(batch: int) -> int:
+    """How many new frames of each identity a step renders."""
+    return -(-batch // FRESH_SHARE)
+
+
+class FramePool:
+    """One identity's recent renders: the poses (a row of FACTORS each) and, stacked per frame,
+    the picture (3 channels), the eyes+mouth region and the character's mask."""
+
+    def __init__(self, identity: Identity, cfg, device: torch.device, poses: torch.Tensor):
+        self.identity, self.size, self.device = identity, cfg.size, device
+        self.fresh = fresh_per_step(cfg.batch)
+        self.poses = poses.clone()
+        self.stack = self.draw(self.poses)
+
+    @classmethod
+    def new(cls, identity: Identity, cfg, device: torch.device, gen: torch.Generator) -> FramePool:
+        """A full pool of new renders."""
+        return cls(identity, cfg, device, as_rows(sample_poses(POOL_STEPS * fresh_per_step(cfg.batch), rng=gen)))
+
+    def draw(self, rows: torch.Tensor) -> torch.Tensor:
+        """Render poses given as rows: (n, 5, size, size)."""
+        frames, masks = render(self.identity, as_poses(rows), size=self.size, masks=True, device=self.device)
+        return torch.cat([frames, masks["features"], masks["face"]], 1)
+
+    def refresh(self, step: int, gen: torch.Generator) -> None:
+        """Replace the renders made POOL_STEPS steps ago with new ones."""
+        start = (step % POOL_STEPS) * self.fresh
+        rows = as_rows(sample_poses(self.fresh, rng=gen))
+        self.poses[start:start + self.fresh] = rows
+        self.stack[start:start + self.fresh] = self.draw(rows)
+
+    def sample(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, dict]:
+        """n frames drawn at random from the pool, with their poses."""
+        pick = torch.randint(len(self.poses), (n,), generator=gen)
+        return self.stack[pick], as_poses(self.poses[pick])
+
+
+def as_rows(poses: dict) -> torch.Tensor:
+    """Poses as an (n, len(FACTORS)) tensor: how a pool keeps them (and a checkpoint saves them)."""
+    return torch.stack([poses[k] for k in FACTORS], 1)
+
+
+def as_poses(rows: torch.Tensor) -> dict:
+    """The inverse of as_rows."""
+    return {k: rows[:, i] for i, k in enumerate(FACTORS)}
+
+
+def make_batch(pools: dict[str, FramePool], cfg, gen: torch.Generator, geometry: Geometry | None,
+               step: int) -> dict:
     """One training batch per identity: frames for the aligner, crops for the autoencoder."""
     batch = {}
-    for name, identity in identities.items():
-        poses = sample_poses(cfg.batch, rng=gen)
-        frames, masks = render(identity, poses, size=cfg.size, masks=True, device=device)
-        stacked = torch.cat([frames, masks["features"], masks["face"]], 1)
+    for name, pool in pools.items():
+        pool.refresh(step, gen)
+        stacked, poses = pool.sample(cfg.batch, gen)
+        frames = stacked[:, :3]
         head = {k: poses[k] for k in HEAD_FACTORS}
         if geometry is not None:
             stacked = crop(stacked, jitter_head(head, gen, cfg.jitter), geometry, cfg.crop)
@@ -63,5 +117,5 @@ def make_batch(identities: dict[str, Identity], cfg, gen: torch.Generator, geome
         inputs = random_warp(target, gen) if cfg.warp else target
         batch[name] = {"frames": frames, "input": inputs, "target": target, "mask": face,
                        "weight": 1.0 + cfg.feature_weight * features,
-                       "landmarks": landmarks_in_frame({k: v.to(device) for k, v in head.items()})}
+                       "landmarks": landmarks_in_frame({k: v.to(pool.device) for k, v in head.items()})}
     return batch

@@ -106,9 +106,11 @@ class RunWriter:
         try:
             trainer.optimizer.load_state_dict(state["optimizer"])
             trainer.gen.set_state(state["rng"])
+            if state.get("pool"):
+                trainer.redraw_pools(state["pool"])
         except (ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
-            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser or random state does not fit ({first})") from None
+            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser, random state or frame pool does not fit ({first})") from None
         trainer.step, self.elapsed_before, self.best_loss = int(state["step"]), float(state["elapsed"]), float(state["best_loss"])
         self.trim_log(trainer.step)
 

@@ -1,4 +1,4 @@
-"""Training: fresh renders every step, one loss per decoder on its own identity.
+"""Training: new renders every step, one loss per decoder on its own identity.
 
     aedemo train --a blob --b robot --time 60           # the default recipe, about a minute
     aedemo train --a blob --b robot --steps 400 --out runs/x
@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, field, fields
 import torch
 
 from .align import Aligner, aligner_loss, crop_geometry
-from .data import make_batch
+from .data import POOL_STEPS, FramePool, fresh_per_step, make_batch
 from .errors import RunError, UsageError
 from .identities import get_identity
 from .model import ModelConfig, SwapAutoencoder
 from .pipeline import Pipeline
-from .poses import make_generator
+from .poses import FACTORS, make_generator
 
 ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it learns best a little faster)
 ALIGNER_FRAMES = 16      # frames per identity the aligner learns from each step (more: slower, no better)
@@ -179,6 +179,7 @@ class Trainer:
         fused = device.type in ("cpu", "cuda")  # one kernel for all parameters: a quarter of the time on CPU
         self.optimizer = torch.optim.Adam(groups, fused=fused)
         self.gen = make_generator(cfg.seed)
+        self.pools = None  # rendered on the first step (or redrawn from a checkpoint's poses)
         self.dtype = autocast_dtype(cfg, device)
         self.step = 0
 
@@ -186,9 +187,19 @@ class Trainer:
         """The current model as a frames-in, frames-out swap pipeline."""
         return Pipeline(self.model, self.aligner, self.geometry, self.cfg.size)
 
+    def redraw_pools(self, saved: dict) -> None:
+        """Render the frame pools again from the poses a checkpoint saved: a resumed run is exact."""
+        rows = POOL_STEPS * fresh_per_step(self.cfg.batch)
+        if set(saved) != set(self.identities) or any(
+                not isinstance(p, torch.Tensor) or p.shape != (rows, len(FACTORS)) for p in saved.values()):
+            raise ValueError("the frame pool does not match this run")
+        self.pools = {n: FramePool(i, self.cfg, self.device, saved[n].float()) for n, i in self.identities.items()}
+
     def train_step(self) -> dict:
-        """One optimisation step on a fresh batch; returns the losses."""
-        batch = make_batch(self.identities, self.cfg, self.gen, self.geometry, self.device)
+        """One optimisation step on a new batch; returns the losses."""
+        if self.pools is None:
+            self.pools = {n: FramePool.new(i, self.cfg, self.device, self.gen) for n, i in self.identities.items()}
+        batch = make_batch(self.pools, self.cfg, self.gen, self.geometry, self.step)
         losses = {}
         with torch.autocast(self.device.type, dtype=self.dtype or torch.float32, enabled=self.dtype is not None):
             total = 0.0

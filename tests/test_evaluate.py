@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from aedemo.data import HELDOUT_SEED, heldout_poses, make_batch
+from aedemo.data import HELDOUT_SEED, FramePool, heldout_poses, make_batch
 from aedemo.evaluate import EvalConfig, evaluate, format_table, still_poses
 from aedemo.identities import IDENTITIES
 from aedemo.metrics import psnr, ssim
@@ -110,7 +110,10 @@ def test_heldout_poses_never_in_training(monkeypatch):
     drawn = []
     monkeypatch.setattr("aedemo.data.sample_poses", lambda *a, **k: drawn.append(sample_poses(*a, **k)) or drawn[-1])
     cfg = SimpleNamespace(batch=8, size=SIZE, warp=True, jitter=1.0, feature_weight=1.0, crop=16)
-    make_batch({"blob": IDENTITIES["blob"]}, cfg, make_generator(0), None, torch.device("cpu"))
+    gen = make_generator(0)
+    pools = {"blob": FramePool.new(IDENTITIES["blob"], cfg, torch.device("cpu"), gen)}
+    for step in range(3):
+        make_batch(pools, cfg, gen, None, step)
     assert drawn and not any(overlaps(p) for p in drawn)
 
 
