@@ -1,6 +1,6 @@
 """The whole lesson in one command: train, evaluate, animate, explain, ablate, report.
 
-    aedemo demo                       # about two minutes on a laptop CPU -> runs/demo/report.html
+    aedemo demo                       # about 2.5 minutes on a laptop CPU -> runs/demo/report.html
     aedemo demo --time 120 --a cat --b ghost --out runs/cats
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ import click
 def demo(out, time_s, a, b, ablation_time):
     """The whole lesson end to end: train, score, animate, explain, ablate -> report.html.
 
-    About two minutes on a 2-core laptop CPU with the defaults (one of them training).
+    About 2.5 minutes on a 2-core laptop CPU with the defaults (one of them training).
 
     \b
     Examples:
