@@ -46,7 +46,7 @@ class TrainConfig:
     aligned: bool = True             # extract/align/paste pipeline; False = raw frames (naive)
     batch: int = 24                  # images per identity per step (24 beat 32: more steps a minute)
     lr: float = 2e-3                 # Adam learning rate (2e-3 beat 1e-3 and 3e-3 in a minute)
-    decay_at: int = 600              # from this step the lr falls linearly to a tenth over DECAY_STEPS (0: never)
+    decay_at: int = 800              # from this step the lr falls linearly to a tenth over DECAY_STEPS (0: never)
     warp: bool = False               # random warp on the encoder's input (faceswap; slower to learn)
     jitter: float = 0.5              # alignment noise during training (0.5 beat 0 and 1 in a minute)
     feature_weight: float = 20.0     # extra loss weight on the eyes+mouth region (20 beat 10)

@@ -30,7 +30,7 @@ def ignored_on_resume(ctx: click.Context) -> list[str]:
 @click.option("--width", default=24, show_default=True, help="Channels of the first conv layer (multiple of 8).")
 @click.option("--batch", default=24, show_default=True, help="Images per identity per step.")
 @click.option("--lr", default=2e-3, show_default=True, help="Adam learning rate.")
-@click.option("--decay-at", default=600, show_default=True, metavar="STEP",
+@click.option("--decay-at", default=800, show_default=True, metavar="STEP",
               help="From this step the learning rate falls to a tenth over 200 steps (0: never).")
 @click.option("--warp/--no-warp", default=False, show_default=True, help="faceswap-style random warp on the encoder's input.")
 @click.option("--encoders", type=click.Choice(["shared", "separate"]), default="shared", show_default=True,
