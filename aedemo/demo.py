@@ -36,7 +36,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
     check_config(cfg)
     out = free_folder(Path(out))
     log(f"1/6 training {a} and {b} for {seconds:g} s -> {out}")
-    run = train(cfg, out=out)
+    run = train(cfg, out=out, log=log)
     log("2/6 scoring the swaps against the true swaps")
     metrics = evaluate(run, log=log)
     log("3/6 drawing swap.gif")
@@ -72,6 +72,5 @@ def summary(metrics: dict, table: dict, steps: int, seconds: float) -> list[str]
     lines.append(f"ablation ({table['seconds_each']:g} s each), eyes+mouth vs the blind baseline: {scores}")
     if steps < 0.75 * STEPS_NEEDED:
         lines.append(f"only {steps} training steps in {seconds:g} s; expression needs about {STEPS_NEEDED}. Give it "
-                     "more --time, or close programs that keep the CPU busy: on a busy 2-core machine, "
-                     "OMP_NUM_THREADS=1 can make training several times faster")
+                     "more --time, or close programs that keep the CPU busy (aedemo bench measures this machine)")
     return lines

@@ -30,6 +30,7 @@ from .files import writable_dir, write_text
 from .images import save_png
 from .preview import heldout_pairs, heldout_scores, preview_grid, write_loss_plot, write_timelapse
 from .progress import Progress
+from .threads import ThreadGuard
 
 LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features"]
 RESUMABLE = ("steps", "time", "save_every")  # what --resume may change: budget, save interval; the rest is the run's
@@ -162,12 +163,17 @@ class RunWriter:
                        enabled=progress and sys.stderr.isatty())
         start = clock()
         interval, images_done, interval_start = [], 0, start
+        guard = ThreadGuard(enabled=cfg.time is not None and trainer.device.type == "cpu")
         try:
             while True:
                 now = clock() - start
                 if (cfg.steps is not None and trainer.step >= cfg.steps) or (cfg.time is not None and now >= cfg.time):
                     break
                 losses = trainer.train_step()
+                message = guard.step_took(clock() - start - now)
+                if message and log:
+                    bar.close()
+                    log(message)
                 total = sum(v for k, v in losses.items() if k != "loss_align")
                 if not all(math.isfinite(v) for v in losses.values()) or total > 1e3:
                     raise RunError(f"training diverged at step {trainer.step} (loss {total:.3g}); the last good "
@@ -187,6 +193,8 @@ class RunWriter:
                                   "so the same command starts it again") from None
             raise Interrupted(f"interrupted at step {trainer.step}; saved {self.path / 'checkpoint.pt'} "
                               f"(continue with: aedemo train --out {self.path} --resume --steps N)") from None
+        finally:
+            guard.restore()
         bar.close()
         if interval:
             self.checkpoint_interval(trainer, interval, clock() - start, clock() - interval_start)
