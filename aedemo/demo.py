@@ -50,7 +50,8 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
         shutil.copyfile(scratch / name, out / name)
     log("6/6 writing the lesson page")
     report = write_report(out, pipeline=run.pipeline)
-    return {"report": report, "seconds": time.monotonic() - start, "summary": summary(metrics, table, run.step, seconds)}
+    return {"report": report, "seconds": time.monotonic() - start,
+            "summary": summary(metrics, table, run.step, seconds)}
 
 
 def summary(metrics: dict, table: dict, steps: int, seconds: float) -> list[str]:

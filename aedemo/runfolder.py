@@ -111,7 +111,8 @@ class RunWriter:
                 trainer.redraw_pools(state["pool"])
         except (ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
-            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser, random state or frame pool does not fit ({first})") from None
+            raise RunError(f"{self.path / 'checkpoint.pt'}: optimiser, random state or frame pool does not fit "
+                           f"({first})") from None
         trainer.step, self.elapsed_before, self.best_loss = int(state["step"]), float(state["elapsed"]), float(state["best_loss"])
         self.trim_log(trainer.step)
 
@@ -155,8 +156,8 @@ class RunWriter:
         if cfg.steps is not None and trainer.step >= cfg.steps:
             raise UsageError(f"the run is already at step {trainer.step}; give a larger --steps to continue")
         if log:
-            budget = " or ".join(x for x in (cfg.time and f"for {cfg.time:g} s", cfg.steps and f"until step {cfg.steps}")
-                                 if x)
+            budget = " or ".join(x for x in (cfg.time and f"for {cfg.time:g} s",
+                                             cfg.steps and f"until step {cfg.steps}") if x)
             log(f"training {' and '.join(trainer.identities)} from step {trainer.step} {budget} "
                 f"on {trainer.device.type}; previews and log.csv every {cfg.save_every} steps in {self.path}")
         bar = Progress(total_steps=cfg.steps, budget_s=cfg.time, start_step=trainer.step,
