@@ -25,13 +25,13 @@ from .errors import RunError, UsageError
 from .files import write_text
 from .gallery import contact_sheet
 from .identities import Identity, identity_from_dict
-from .page import esc, figure, flat_rows, fmt, image_file, missing, page, picture_tag, png_uri, table
+from .page import esc, figure, flat_rows, image_file, missing, page, picture_tag, png_uri, table
 from .pipeline import Pipeline
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from .run import load_run
 from .runfolder import read_config
-from .scoreboard import metrics_html
-from .texts import PROBE_MEANING, PROBES, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES, VARIANT_MEANING
+from .scoreboard import ablation_table, metrics_html, probes_table
+from .texts import PROBES, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
 from .train import TrainConfig
 
 LOG_LABELS = {"swap_psnr": "whole frame", "swap_psnr_features": "eyes and mouth", "loss_align": "aligner",
@@ -257,37 +257,6 @@ def ablation(run: RunView) -> str:
     return section(5, "".join(out))
 
 
-def rounded(value, digits: int):
-    """A number from a JSON file rounded for the page; anything else as it is."""
-    return round(value, digits) if isinstance(value, float) and math.isfinite(value) else value
-
-
-def ablation_table(results: dict) -> str:
-    """One row per variant: what it changes, its steps, and how its swap scored; then which won."""
-    rows, margins = [], {}
-    for name, r in results["variants"].items():
-        r = r if isinstance(r, dict) else {}
-        margin = r.get("margin_db")
-        if isinstance(margin, (int, float)) and not isinstance(margin, bool):
-            margins[name] = margin
-        rows.append([name, VARIANT_MEANING.get(name, "\u2014"), r.get("steps"), rounded(r.get("swap_psnr_features"), 1),
-                     rounded(margin, 1), rounded(r.get("output_spread"), 2),
-                     {True: "yes", False: "no"}.get(r.get("expression_transferred"))])
-    seconds = number(results.get("seconds_each"), math.nan)
-    out = [f"<p>Each variant trained for {esc(fmt(seconds))} s on this machine. <b>vs blind</b> is its eyes-and-mouth "
-           "PSNR minus the best expression-blind baseline's, in dB: above 0, expression came through.</p>",
-           table(["variant", "what changes", "steps", "eyes+mouth dB", "vs blind", "spread", "expression through"],
-                 rows)]
-    if margins:
-        best = max(margins, key=margins.get)
-        verdict = f"<p>Best here: <b>{esc(best)}</b> ({margins[best]:+.1f} dB)."
-        if margins[best] <= 0:
-            verdict += (" No variant beat the blind baseline in so short a time; the gap between the rows still "
-                        "shows which ingredient matters. <code>aedemo ablate --time 30</code> gives each longer.")
-        out.append(verdict + "</p>")
-    return "".join(out)
-
-
 def shared_code(run: RunView) -> str:
     """Section 6: the PCA of codes and the linear probes."""
     picture = run.image("latent_pca.png", "Codes of both characters, projected to two dimensions", False)
@@ -305,16 +274,6 @@ def shared_code(run: RunView) -> str:
     if isinstance(info, dict) and isinstance(info.get("params"), dict):
         out.append("<h3>How big is the model?</h3>" + table(["part", "parameters"], flat_rows(info["params"])))
     return section(6, "".join(out))
-
-
-def probes_table(probes: dict) -> str:
-    """What a straight line can read from the code: R\u00b2 per pose factor, then the character."""
-    r2 = probes.get("pose_r2") if isinstance(probes.get("pose_r2"), dict) else {}
-    rows = [[PROBE_MEANING.get(k, k), "R\u00b2", v] for k, v in r2.items()]
-    if "identity_accuracy" in probes:
-        chance = probes.get("identity_chance")
-        rows.append(["which character", f"accuracy (guessing: {fmt(chance)})", probes["identity_accuracy"]])
-    return table(["read from the code", "measure", "value"], rows)
 
 
 def responsible(run: RunView) -> str:
