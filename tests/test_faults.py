@@ -278,8 +278,11 @@ def test_damaged_checkpoints_one_line(tmp_path, base_run, command):
         assert "checkpoint.pt" in line, (name, line)
     damaged = copy_run(base_run, tmp_path / "optimizer")
     (damaged / "checkpoint.pt").write_bytes(torch_bytes({**state, "optimizer": {"state": {}, "param_groups": []}}))
-    if command == "train":  # only training needs the optimiser and random state
+    if command == "train":  # only training needs the optimiser, random state and frame pool
         assert "does not fit" in one_line_error(invoke(*COMMANDS[command](damaged)), 1)
+        for pool in ({"blob": torch.zeros(3, 2)}, {name: "poses" for name in state["pool"]}):
+            (damaged / "checkpoint.pt").write_bytes(torch_bytes({**state, "pool": pool}))
+            assert "frame pool does not fit" in one_line_error(invoke(*COMMANDS[command](damaged)), 1)
 
 
 def edit_settings(**changes):
