@@ -25,6 +25,7 @@ from .evaluate import EvalConfig, evaluate
 from .files import write_text
 from .images import grid, save_png
 from .renderer import render
+from .texts import VARIANT_MEANING
 from .train import TrainConfig, train
 
 VARIANTS = {
@@ -91,9 +92,9 @@ def swap_row(runs: dict) -> Image.Image:
 def format_ablation(table: dict) -> str:
     """The ablation as a plain table."""
     lines = [f"each variant trained {table['seconds_each']:g} s; swap scored against the true swap (both directions)",
-             f"  {'variant':<10}{'steps':>7}{'PSNR':>8}{'eyes+mouth':>12}{'vs blind':>10}{'spread':>8}"]
+             f"  {'variant':<10}{'steps':>7}{'PSNR':>8}{'eyes+mouth':>12}{'vs blind':>10}{'spread':>8}  what changes"]
     for name, r in table["variants"].items():
         lines.append(f"  {name:<10}{r['steps']:>7}{r['swap_psnr']:>8.1f}{r['swap_psnr_features']:>12.1f}"
-                     f"{r['margin_db']:>+10.1f}{r['output_spread']:>8.2f}")
+                     f"{r['margin_db']:>+10.1f}{r['output_spread']:>8.2f}  {VARIANT_MEANING.get(name, '')}")
     lines.append("vs blind: eyes+mouth PSNR minus the best expression-blind baseline (> 0: expression transferred)")
     return "\n".join(lines)

@@ -37,6 +37,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
     out = free_folder(Path(out))
     log(f"1/6 training {a} and {b} for {seconds:g} s -> {out}")
     run = train(cfg, out=out, log=log)
+    log(f"    trained {run.step} steps")
     log("2/6 scoring the swaps against the true swaps")
     metrics = evaluate(run, log=log)
     log("3/6 drawing swap.gif")

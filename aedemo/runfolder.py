@@ -190,10 +190,12 @@ class RunWriter:
             if interval:
                 self.checkpoint_interval(trainer, interval, clock() - start, clock() - interval_start, preview=False)
             if not (self.path / "checkpoint.pt").exists():
-                raise Interrupted(f"interrupted before the first step ended; nothing was saved in {self.path}, "
-                                  "so the same command starts it again") from None
-            raise Interrupted(f"interrupted at step {trainer.step}; saved {self.path / 'checkpoint.pt'} "
-                              f"(continue with: aedemo train --out {self.path} --resume --steps N)") from None
+                raise Interrupted(f"interrupted before the first step ended; no checkpoint was saved in {self.path}, "
+                                  "so the same command starts the run again") from None
+            budget = (f"--time {max(1, math.ceil(cfg.time - (clock() - start)))}" if cfg.time is not None
+                      else f"--steps {cfg.steps}")  # --time counts from the resume, --steps from the start
+            raise Interrupted(f"interrupted at step {trainer.step}; saved {self.path / 'checkpoint.pt'}. Continue "
+                              f"with: aedemo train --out {self.path} --resume {budget}") from None
         finally:
             guard.restore()
         bar.close()

@@ -115,6 +115,11 @@ def rounded(value, digits: int):
     return round(value, digits) if isinstance(value, float) and math.isfinite(value) else value
 
 
+def signed(value):
+    """A margin in dB with its sign, as the verdict writes it; anything else as it is."""
+    return f"{value:+.1f}" if isinstance(value, float) and math.isfinite(value) else value
+
+
 def ablation_table(results: dict) -> str:
     """One row per variant: what it changes, its steps, and how its swap scored; then which won."""
     rows, margins = [], {}
@@ -124,11 +129,13 @@ def ablation_table(results: dict) -> str:
         if isinstance(margin, (int, float)) and not isinstance(margin, bool):
             margins[name] = margin
         rows.append([name, VARIANT_MEANING.get(name, "\u2014"), r.get("steps"),
-                     rounded(r.get("swap_psnr_features"), 1), rounded(margin, 1), rounded(r.get("output_spread"), 2),
+                     rounded(r.get("swap_psnr_features"), 1), signed(margin), rounded(r.get("output_spread"), 2),
                      {True: "yes", False: "no"}.get(r.get("expression_transferred"))])
     seconds = results.get("seconds_each")
-    out = [f"<p>Each variant trained for {esc(fmt(seconds))} s on this machine. <b>vs blind</b> is its eyes-and-mouth "
-           "PSNR minus the best expression-blind baseline's, in dB: above 0, expression came through.</p>",
+    out = [f"<p>Each variant trained for {esc(fmt(seconds))} s on this machine: the same time, not the same number "
+           "of steps (a variant whose steps cost more makes fewer). <b>vs blind</b> is its eyes-and-mouth PSNR minus "
+           "the best expression-blind baseline's, in dB: above 0, expression came through. <b>Spread</b> is how much "
+           "its swap changes from one source picture to the next: 1 is as lively as the truth, 0 one frozen face.</p>",
            table(["variant", "what changes", "steps", "eyes+mouth dB", "vs blind", "spread", "expression through"],
                  rows)]
     if margins:
@@ -147,5 +154,6 @@ def probes_table(probes: dict) -> str:
     rows = [[PROBE_MEANING.get(k, k), "R\u00b2", v] for k, v in r2.items()]
     if "identity_accuracy" in probes:
         chance = probes.get("identity_chance")
-        rows.append(["which character", f"accuracy (guessing: {fmt(chance)})", probes["identity_accuracy"]])
+        rows.append(["which character", f"accuracy (guessing: {fmt(percent(chance))})",
+                     percent(probes["identity_accuracy"])])
     return table(["read from the code", "measure", "value"], rows)

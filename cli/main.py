@@ -15,7 +15,7 @@ import traceback
 import click
 
 from aedemo import __version__
-from aedemo.errors import AedemoError
+from aedemo.errors import AedemoError, Interrupted
 
 
 class AedemoGroup(click.Group):
@@ -38,7 +38,7 @@ class AedemoGroup(click.Group):
         except AedemoError as e:
             if debug:
                 traceback.print_exc()
-            click.echo(f"error: {e}", err=True)
+            click.echo(f"{e}" if isinstance(e, Interrupted) else f"error: {e}", err=True)
             sys.exit(e.exit_code)
         except Exception as e:  # noqa: BLE001 -- a bug, not the user's fault: one line unless --debug
             if debug:
