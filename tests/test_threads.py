@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from aedemo.threads import WINDOW, WINDOW_SECONDS, ThreadGuard
+from aedemo.threads import RETRY, WINDOW, WINDOW_SECONDS, ThreadGuard
 
 
 @pytest.fixture
@@ -45,6 +45,17 @@ def test_a_cpu_that_becomes_busy_moves_to_one_thread(two_threads):
     assert feed(guard, 0.1, 0.04, 0.06, 0.04) == []
     said = feed(guard, 0.5)
     assert len(said) == 1 and "500 ms on 2 threads" in said[0] and torch.get_num_threads() == 1
+
+
+def test_one_thread_tries_all_threads_again_now_and_then(two_threads):
+    guard = ThreadGuard(enabled=True)
+    assert len(feed(guard, 0.1, 1.8, 0.06)) == 1                          # busy: one thread
+    assert feed(guard, *[0.06] * (RETRY - 1)) == [] and torch.get_num_threads() == 2   # the next window tries two
+    assert feed(guard, 1.8) == [] and torch.get_num_threads() == 1          # still busy: back to one
+    assert feed(guard, *[0.06] * (RETRY - 1)) == [] and torch.get_num_threads() == 2
+    said = feed(guard, 0.04)                                                # the CPU is free again
+    assert said == ["the CPU is free again: training goes back to 2 threads"] and torch.get_num_threads() == 2
+    assert feed(guard, 0.04, 0.05) == [] and torch.get_num_threads() == 2
 
 
 def test_a_steps_run_never_changes_threads(two_threads):
