@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .diagram import line_chart, model_svg, pipeline_stages
-from .errors import RunError, UsageError
+from .errors import RunError
 from .files import write_text
 from .gallery import contact_sheet
 from .identities import Identity, identity_from_dict
@@ -73,8 +73,6 @@ class RunView:
 def read_run(run_dir: str | Path, pipeline: Pipeline | None = None) -> RunView:
     """Settings, identities and (from checkpoint.pt unless given) the pipeline of a run folder."""
     folder = Path(run_dir)
-    if not folder.is_dir():
-        raise UsageError(f"no run folder at {folder}")
     settings = read_config(folder)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     identities = {name: identity_from_dict(spec) for name, spec in settings.identities.items()}

@@ -61,8 +61,6 @@ class Run:
 def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = False) -> Run:
     """Load a run folder (config.json + checkpoint.pt, or checkpoint.best.pt with best=True)."""
     path = Path(path)
-    if not path.is_dir():
-        raise UsageError(f"no run folder at {path}")
     config = read_config(path)
     file = path / ("checkpoint.best.pt" if best else "checkpoint.pt")
     state = load_checkpoint(file)

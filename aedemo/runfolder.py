@@ -258,7 +258,12 @@ def check_setting_types(settings) -> None:
 def read_config(path: Path):
     """The TrainConfig saved in a run folder, or RunError naming what is wrong."""
     from .train import TrainConfig, check_config
-    file = Path(path) / "config.json"
+    path = Path(path)
+    if path.is_file():
+        raise UsageError(f"{path} is a file, not a run folder (a run folder holds config.json and checkpoint.pt)")
+    if not path.is_dir():
+        raise UsageError(f"no run folder at {path}")
+    file = path / "config.json"
     if not file.is_file():
         raise UsageError(f"{path} is not a run folder (no config.json); make one with `aedemo train`, "
                          f"or try samples/blob-robot")

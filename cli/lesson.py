@@ -5,7 +5,7 @@ import click
 
 
 @click.command()
-@click.argument("run", type=click.Path(file_okay=False))
+@click.argument("run", type=click.Path())
 @click.option("--color-by", default="mouth_open", show_default=True, metavar="FACTOR",
               help="Pose factor that colours the right-hand PCA plot.")
 @click.option("--n", "n", default=256, show_default=True, type=int, help="Held-out poses per character (20-4096).")
@@ -38,7 +38,7 @@ def explain(run, color_by, n):
 
 
 @click.command()
-@click.argument("run", type=click.Path(file_okay=False))
+@click.argument("run", type=click.Path())
 def report(run):
     """Rebuild RUN/report.html, the lesson page, from what the run folder holds.
 

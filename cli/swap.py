@@ -7,7 +7,7 @@ MOTIONS = ("talk", "nod", "blink", "look", "tour")  # aedemo.poses.MOTIONS, with
 
 
 @click.command()
-@click.argument("run", type=click.Path(file_okay=False))
+@click.argument("run", type=click.Path())
 @click.option("--from", "source", metavar="NAME",
               help="Character whose motion is copied [default: the run's first, or the first that is not --to].")
 @click.option("--to", "target", metavar="NAME",
@@ -50,7 +50,7 @@ def swap(run, source, target, motion, frames, out):
 
 
 @click.command()
-@click.argument("run", type=click.Path(file_okay=False))
+@click.argument("run", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
 def evaluate(run, as_json):
     """Score every swap against the true swap, beside baselines; write RUN/metrics.json.

@@ -469,6 +469,9 @@ def test_bad_swap_arguments_exit_2(tmp_path, base_run):
     assert ".gif" in one_line_error(invoke("swap", run, "--frames", "2", "-o", tmp_path / "x.txt"), 2)
     assert "no run folder" in one_line_error(invoke("swap", tmp_path / "nope", "-o", out), 2)
     assert "no run folder" in one_line_error(invoke("evaluate", tmp_path / "nope"), 2)
+    (tmp_path / "notes.txt").write_text("not a run")
+    for command in ("swap", "evaluate", "explain", "report"):
+        assert "is a file, not a run folder" in one_line_error(invoke(command, tmp_path / "notes.txt"), 2)
     assert not out.exists()
 
 
