@@ -66,6 +66,8 @@ class FramePool:
     def __init__(self, identity: Identity, cfg, device: torch.device, poses: torch.Tensor):
         self.identity, self.size, self.device = identity, cfg.size, device
         self.fresh = fresh_per_step(cfg.batch)
+        if poses.shape != (POOL_STEPS * self.fresh, len(FACTORS)):
+            raise ValueError(f"a frame pool holds {POOL_STEPS * self.fresh} poses, not {tuple(poses.shape)}")
         self.poses = poses.clone()
         self.stack = self.draw(self.poses)
 

@@ -247,7 +247,7 @@ def ablation(run: RunView) -> str:
            run.absent("ablation.png", "`aedemo ablate` draws it.")]
     out.append("<p>What if each character had its own encoder? Then nothing forces A's code to mean the same "
                "thing as B's, and B's decoder is handed a code in a language it never learned. The table "
-               "trains each variant for the same time and scores its swap the same way.</p>")
+               "scores each variant's swap the same way.</p>")
     if isinstance(results, dict) and isinstance(results.get("variants"), dict) and results["variants"]:
         out.append(ablation_table(results))
     else:

@@ -10,9 +10,9 @@ When another program holds a core, each wait lasts until the system runs the mis
 again: on a 2-core CPU next to one busy program, a training step took 1.8 s on two threads and
 58 ms on one (38 ms on two when the CPU was free). So a timed run tries one thread once, early,
 falls back to it whenever its threads turn out slower, and now and then tries all threads again
-to see whether the CPU is free. Only timed runs do this:
-their step count already depends on the machine, while a --steps run keeps its threads and
-stays exactly reproducible (one and two threads round differently).
+to see whether the CPU is free. Only timed runs do this: their step count already depends on
+the machine, while a --steps run keeps its threads and stays exactly reproducible (one and two
+threads round differently).
 """
 from __future__ import annotations
 
