@@ -1,6 +1,6 @@
 """The swap autoencoder: one shared encoder, one decoder per identity.
 
-    model = SwapAutoencoder(ModelConfig(crop=40, latent=32), ["blob", "robot"])
+    model = SwapAutoencoder(ModelConfig(crop=32, latent=32), ["blob", "robot"])
     code = model.encode(crops)                 # (n, latent): what the identities share
     blob_again = model.decode(code, "blob")    # reconstruction
     robot_doing_it = model.swap(crops, to="robot")
@@ -22,9 +22,9 @@ from torch import nn
 class ModelConfig:
     """Architecture settings; saved in every checkpoint."""
 
-    crop: int = 40              # side of the aligned face crop the autoencoder sees, pixels
+    crop: int = 32              # side of the aligned face crop the autoencoder sees, pixels
     latent: int = 32            # size of the shared code (the bottleneck)
-    width: int = 32             # channels of the first conv; doubles at each of 3 downsamplings (decoders mirror it)
+    width: int = 24             # channels of the first conv; doubles at each of 3 downsamplings (decoders mirror it)
     encoders: str = "shared"    # "shared" (the real thing) or "separate" (the ablation)
     norm: bool = True           # GroupNorm after each conv
 
