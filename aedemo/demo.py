@@ -35,7 +35,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
     cfg = TrainConfig(a=a, b=b, time=seconds)
     check_config(cfg)
     out = free_folder(Path(out))
-    log(f"1/6 training {a} and {b} for {seconds:g} s -> {out}")
+    log(f"1/6 training into {out}")
     run = train(cfg, out=out, log=log)
     log(f"    trained {run.step} steps")
     log("2/6 scoring the swaps against the true swaps")
