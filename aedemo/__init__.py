@@ -1,10 +1,11 @@
 """aedemo: how the classic face swap works, shown on cartoon characters.
 
     import aedemo
-    cat = aedemo.IDENTITIES["cat"]
-    images = aedemo.render(cat, aedemo.sample_poses(8, seed=0))
-    run = aedemo.load_run("runs/demo")
+    poses = aedemo.sample_poses(8, seed=0)
+    images = aedemo.render("blob", poses)
+    run = aedemo.load_run("samples/blob-robot")    # the small pretrained run that ships with aedemo
     swapped = run.swap(images, to="robot")
+    truth = aedemo.render("robot", poses)           # the true swap, to score it against
 
 Names are loaded on first use, so `import aedemo` (and `aedemo --help`) stays fast and does
 not import torch until something needs it.

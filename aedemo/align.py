@@ -2,7 +2,7 @@
 
     geometry = crop_geometry([blob, robot])          # how much around the head a crop holds
     head = aligner.estimate(frames)                  # x, y, scale, roll read from pixels only
-    crops = crop(frames, head, geometry, size=40)    # every head centred, upright, same size
+    crops = crop(frames, head, geometry, size=32)    # every head centred, upright, same size
     frames_out = paste(frames, new_crops, head, geometry)
 
 This is what faceswap and DeepFaceLab do with real faces: a detector finds landmarks, a

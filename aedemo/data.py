@@ -1,8 +1,8 @@
-"""Training data: a rolling pool of rendered frames, cropped, jittered and warped afresh each step.
+"""Training data: a rolling pool of rendered frames, cropped and jittered afresh each step.
 
     pools = {name: FramePool.new(identity, cfg, device, gen) for name, identity in identities.items()}
     batch = make_batch(pools, cfg, gen, geometry, step)
-    batch["blob"]["input"]     # warped aligned crops the encoder sees
+    batch["blob"]["input"]     # the aligned crops the encoder sees (randomly warped with --warp)
     batch["blob"]["target"]    # the clean crops the decoder must draw
     batch["blob"]["weight"]    # per-pixel loss weight: eyes and mouth count more
     batch["blob"]["mask"]      # where the character is (the decoder learns to draw this too)

@@ -2,7 +2,7 @@
 
     from aedemo.diagram import model_svg, pipeline_stages
     stages = pipeline_stages(blob, robot, pipeline, size=64)   # frames, crops, codes, swaps, truth
-    svg = model_svg(stages, uri=png_uri)                       # shared encoder, two decoders, the swap
+    svg = model_svg(stages, png_uri, "blob", "robot")        # shared encoder, two decoders, the swap
 
 Every drawing is plain inline SVG text: no script, no font file, nothing fetched. Text inside
 the SVG is either a fixed label, a number, or HTML-escaped here.

@@ -1,7 +1,7 @@
 """HTML building blocks for the lesson page: escaping, inline images, tables, the stylesheet.
 
-    from aedemo.page import esc, image_file, picture_tag, table
-    html = image_file(run / "loss.png", "Loss curves") or missing("loss.png is not in this run yet.")
+    from aedemo.page import esc, image_file, missing, picture_tag, table
+    html = image_file(run / "loss.png", "Loss curves") or missing("loss.png is not in this folder.")
 
 Everything returned is a string of HTML that is safe to concatenate: text from a run (names,
 settings, paths, JSON values) always passes through `esc`, images become base64 data: URIs.

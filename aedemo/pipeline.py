@@ -4,8 +4,9 @@
     out = pipe.swap(frames, to="robot")              # whole frames in, whole frames out
     crops, head = pipe.extract(frames)               # the aligned crops the autoencoder sees
 
-With `aligned=False` the autoencoder sees and returns whole frames: the naive pipeline, kept
-because its failure (it learns where the head is, not the expression) is part of the lesson.
+With `aligner=None` (a run trained with `--pipeline naive`) the autoencoder sees and returns
+whole frames: the naive pipeline, kept because its failure (it learns where the head is, not
+the expression) is part of the lesson.
 """
 from __future__ import annotations
 

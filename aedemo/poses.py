@@ -2,7 +2,7 @@
 
     from aedemo import FACTORS, sample_poses, motion
     poses = sample_poses(8, seed=0)        # dict factor -> tensor of shape (8,)
-    frames = motion("talk", frames=24)     # the same kind of dict, one entry per frame
+    talking = motion("talk", frames=24)    # the same kind of dict, one entry per frame
 
 Head pose (x, y, scale, roll) says where the head is; expression (gaze, eyes, mouth, smile)
 is what the swap has to transfer.

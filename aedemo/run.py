@@ -1,7 +1,7 @@
 """A trained run, loaded from its folder and ready to swap.
 
     import aedemo
-    run = aedemo.load_run("runs/blob-robot")
+    run = aedemo.load_run("samples/blob-robot")
     frames = aedemo.render("blob", aedemo.sample_poses(8, seed=0))
     robot_frames = run.swap(frames, to="robot")       # whole frames in, whole frames out
 """
