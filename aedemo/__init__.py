@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "IDENTITIES": "identities", "Identity": "identities", "get_identity": "identities",
     "load_spec": "identities", "SpecError": "identities",
-    "FACTORS": "poses", "sample_poses": "poses", "motion": "poses", "MOTIONS": "poses",
+    "FACTORS": "poses", "sample_poses": "poses", "neutral_poses": "poses", "motion": "poses", "MOTIONS": "poses",
     "render": "renderer", "load_run": "run",
     "AedemoError": "errors", "UsageError": "errors", "RunError": "errors",
 }
@@ -35,6 +35,7 @@ __all__ = [
     "load_run",
     "load_spec",
     "motion",
+    "neutral_poses",
     "render",
     "sample_poses",
 ]

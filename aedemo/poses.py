@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import UsageError
+from .identities import closest_names
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,10 @@ def make_generator(seed: int | None = None) -> torch.Generator:
 def sample_poses(n: int, seed: int | None = None, rng: torch.Generator | None = None,
                  fixed: dict[str, float] | None = None) -> Poses:
     """Draw n poses uniformly within each factor's range; `fixed` pins some factors."""
-    gen = rng if rng is not None else make_generator(seed)
+    check_count(n)
     fixed = fixed or {}
+    check_values(fixed)
+    gen = rng if rng is not None else make_generator(seed)
     poses = {}
     for name, f in FACTORS.items():  # always the same draw order, so a seed means one thing
         u = torch.rand(n, generator=gen)
@@ -73,18 +76,48 @@ def sample_poses(n: int, seed: int | None = None, rng: torch.Generator | None = 
 
 def neutral_poses(n: int, **values: float) -> Poses:
     """n copies of the neutral pose, with some factors set to given values."""
+    check_count(n)
     check_values(values)
     return {name: torch.full((n,), float(values.get(name, f.neutral))) for name, f in FACTORS.items()}
+
+
+def check_count(n) -> None:
+    """Raise UsageError unless n is a whole number of poses, at least 1."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise UsageError(f"the number of poses must be a whole number, at least 1, not {n!r}")
+
+
+def unknown_factor(name) -> UsageError:
+    """The error for a factor name that does not exist, with a did-you-mean hint."""
+    return UsageError(f"unknown factor {name!r}{closest_names(str(name), FACTORS)} (factors: {', '.join(FACTORS)})")
 
 
 def check_values(values: dict[str, float]) -> None:
     """Raise UsageError naming the first unknown factor or out-of-range value."""
     for name, value in values.items():
         if name not in FACTORS:
-            raise UsageError(f"unknown factor {name!r}; factors are: {', '.join(FACTORS)}")
+            raise unknown_factor(name)
         f = FACTORS[name]
         if not (isinstance(value, (int, float)) and math.isfinite(value) and f.low <= value <= f.high):
             raise UsageError(f"{name}={value} is out of range; {name} goes from {f.low:g} to {f.high:g} ({f.help})")
+
+
+def check_poses(poses: Poses) -> int:
+    """Raise UsageError unless `poses` holds every factor, and only those, as tensors of one
+    shape (n,); return n."""
+    if not isinstance(poses, dict):
+        raise UsageError(f"poses must be a dict of factor -> tensor (see sample_poses), not a {type(poses).__name__}")
+    unknown = [k for k in poses if k not in FACTORS]
+    if unknown:
+        raise unknown_factor(unknown[0])
+    missing = [k for k in FACTORS if k not in poses]
+    if missing:
+        raise UsageError(f"poses lack the factors: {', '.join(missing)}")
+    shapes = {tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in poses.values()}
+    if len(shapes) != 1 or None in shapes or len(next(iter(shapes))) != 1 or next(iter(shapes)) == (0,):
+        raise UsageError("every factor must be a tensor of the same shape (n,), n >= 1; neutral_poses(n, "
+                         "mouth_open=1.0) or sample_poses(n, fixed={...}) build one")
+    return len(poses["x"])
 
 
 def index_poses(poses: Poses, index) -> Poses:

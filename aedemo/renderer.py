@@ -16,7 +16,7 @@ import torch
 
 from .errors import UsageError
 from .identities import Identity, get_identity
-from .poses import FACTORS, Poses
+from .poses import Poses, check_poses
 
 SIZES = (32, 128)              # smallest and largest supported image size
 BACKGROUND = (205, 218, 232)   # one background for everyone: pasted-back swaps match it
@@ -188,11 +188,8 @@ def render(identity: Identity | str, poses: Poses, size: int = 64, masks: bool =
     identity = get_identity(identity)
     if isinstance(size, bool) or not isinstance(size, int) or not SIZES[0] <= size <= SIZES[1]:
         raise UsageError(f"size must be a whole number of pixels from {SIZES[0]} to {SIZES[1]}, got {size!r}")
-    missing = [k for k in FACTORS if k not in poses]
-    if missing:
-        raise UsageError(f"poses lack the factors: {', '.join(missing)}")
+    n = check_poses(poses)
     device = torch.device(device) if device is not None else poses["x"].device
-    n = poses["x"].shape[0]
     images = rgb(BACKGROUND).to(device).expand(n, 3, size, size).contiguous()
     mask_images = {k: torch.zeros(n, 1, size, size, device=device) for k in MASKS} if masks else {}
     for i in range(0, n, CHUNK):

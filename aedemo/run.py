@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .align import Aligner, crop_geometry
@@ -18,6 +19,7 @@ from .identities import Identity, closest_names, identity_from_dict
 from .model import SwapAutoencoder
 from .pipeline import Pipeline
 from .runfolder import read_config
+from .train import pick_device
 
 
 class Run:
@@ -37,18 +39,40 @@ class Run:
         """Where the weights live."""
         return self.pipeline.device
 
+    def __repr__(self) -> str:
+        """Where the run is, its identities and how far it trained."""
+        return f"Run({str(self.path)!r}: {', '.join(self.identities)}, step {self.step})"
+
     def identity(self, name: str) -> str:
         """Check that `name` is one of this run's identities (UsageError with a hint if not)."""
+        if not isinstance(name, str):
+            raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r}, not a {type(name).__name__}")
         if name not in self.identities:
             raise UsageError(f"{name!r} is not in this run{closest_names(name, self.identities)} "
                              f"(its identities: {', '.join(self.identities)})")
         return name
 
+    def check_frames(self, frames) -> torch.Tensor:
+        """`frames` as a tensor (n, 3, S, S) of floats in [0, 1], or a UsageError saying what is wrong."""
+        if isinstance(frames, np.ndarray):
+            frames = torch.from_numpy(frames)
+        if not isinstance(frames, torch.Tensor):
+            raise UsageError(f"frames must be a tensor (n, 3, S, S), e.g. from aedemo.render, not a {type(frames).__name__}")
+        s = self.config.size
+        if frames.ndim != 4 or tuple(frames.shape[1:]) != (3, s, s) or len(frames) == 0:
+            raise UsageError(f"expected frames of shape (n, 3, {s}, {s}) with n >= 1, got {tuple(frames.shape)}")
+        if not frames.is_floating_point():
+            raise UsageError(f"frames must be floats in [0, 1], not {frames.dtype} (divide 0-255 pictures by 255)")
+        low, high = float(frames.min()), float(frames.max())
+        if low < -0.01 or high > 1.01:
+            raise UsageError(f"frames must be in [0, 1], these go from {low:.3g} to {high:.3g} "
+                             "(divide 0-255 pictures by 255)")
+        return frames
+
     def swap(self, frames: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
-        """Frames (n, 3, S, S) in [0, 1] -> the same poses drawn as `to` (on the run's device)."""
-        if frames.ndim != 4 or frames.shape[1] != 3 or frames.shape[-1] != self.config.size:
-            raise UsageError(f"expected frames of shape (n, 3, {self.config.size}, {self.config.size}), "
-                             f"got {tuple(frames.shape)}")
+        """Frames (n, 3, S, S) in [0, 1] -> the same poses drawn as `to` (on the run's device).
+        `source` names whose frames these are; only separate encoders need it."""
+        frames = self.check_frames(frames)
         if source is not None:
             self.identity(source)
         return self.pipeline.swap(frames, to=self.identity(to), source=source)
@@ -61,6 +85,7 @@ class Run:
 def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = False) -> Run:
     """Load a run folder (config.json + checkpoint.pt, or checkpoint.best.pt with best=True)."""
     path = Path(path)
+    device = pick_device(device) if isinstance(device, str) else device
     config = read_config(path)
     file = path / ("checkpoint.best.pt" if best else "checkpoint.pt")
     state = load_checkpoint(file)

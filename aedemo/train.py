@@ -6,6 +6,7 @@
 
     from aedemo.train import TrainConfig, train
     run = train(TrainConfig(a="blob", b="robot", time=60), out="runs/blob-robot")
+    run = train(TrainConfig(steps=200), out="runs/short", log=print)   # log: where its messages go
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ ALIGNER_LR_FACTOR = 2.0  # the aligner's learning rate relative to --lr (it lear
 ALIGNER_FRAMES = 16      # frames per identity the aligner learns from each step (more: slower, no better)
 DECAY_STEPS = 200        # steps over which the learning rate falls to DECAY_FLOOR of itself, from cfg.decay_at on
 DECAY_FLOOR = 0.1
+DEFAULT_SECONDS = 60.0   # the training budget when neither --time nor --steps is given
 AUTOENCODER_BETAS = (0.5, 0.999)  # Adam momentum as faceswap sets it: leaves the early mean-face plateau sooner
 
 
@@ -54,9 +56,14 @@ class TrainConfig:
     seed: int = 0                    # seeds weights, poses, warps: same seed, same run
     device: str = "auto"             # auto, cpu, cuda or mps
     steps: int | None = None         # total steps (with --resume: continue up to this)
-    time: float | None = 60.0        # wall-clock budget in seconds (None: no limit)
+    time: float | None = None        # wall-clock budget in seconds (with neither budget: DEFAULT_SECONDS)
     save_every: int = 50             # steps between previews, log rows and checkpoints
     identities: dict = field(default_factory=dict)   # filled in: name -> full spec, for portability
+
+    def __post_init__(self):
+        """With no budget at all, train for the default minute."""
+        if self.steps is None and self.time is None:
+            self.time = DEFAULT_SECONDS
 
     def names(self) -> list[str]:
         """Identity names in order."""
@@ -226,8 +233,6 @@ def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progre
     """Train a run into the folder `out` and return it loaded (see aedemo.run.Run)."""
     from .runfolder import RunWriter
     check_config(cfg)
-    if cfg.steps is None and cfg.time is None:
-        raise UsageError("give a budget: --time SECONDS or --steps N")
     writer = RunWriter.open(cfg, out, resume=resume)
     device = pick_device(cfg.device)
     trainer = Trainer(writer.cfg, device)

@@ -70,8 +70,7 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay
     cfg = TrainConfig(a=a, b=b, more=tuple(more), size=size, crop=crop, latent=latent, width=width, batch=batch,
                       lr=lr, decay_at=decay_at, warp=warp, encoders=encoders, aligned=pipeline == "aligned",
                       feature_weight=feature_weight, precision=precision, seed=seed, device=device,
-                      save_every=save_every, steps=steps,
-                      time=time_s if time_s is not None else (None if steps else 60.0))
+                      save_every=save_every, steps=steps, time=time_s)
     run = run_training(cfg, out=out, resume=resume, log=lambda message: click.echo(message, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
     click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}", err=True)

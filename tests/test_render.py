@@ -137,3 +137,27 @@ def test_every_extra_is_drawn():
     for extra in EXTRAS:
         changed = (render(replace(plain, extras=(extra,)), poses, size=64) - base).abs().amax(1) > 0.1
         assert changed.sum() > 10, extra
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: {**p, "eyes_open": p["x"]}, "unknown factor 'eyes_open'; did you mean eye_open"),
+    (lambda p: {k: v for k, v in p.items() if k != "smile"}, "lack the factors: smile"),
+    (lambda p: {k: 0.0 for k in p}, "same shape (n,)"),
+    (lambda p: {**p, "x": p["x"][:1]}, "same shape (n,)"),
+    (lambda p: {k: v[:0] for k, v in p.items()}, "n >= 1"),
+    (lambda p: list(p.values()), "must be a dict"),
+])
+def test_bad_poses_are_named(make, words):
+    with pytest.raises(UsageError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        render("cat", make(sample_poses(2, seed=0)))
+
+
+def test_pose_builders_check_their_arguments():
+    with pytest.raises(UsageError, match="did you mean mouth_open"):
+        sample_poses(1, fixed={"mouth_opn": 1.0})
+    with pytest.raises(UsageError, match="out of range"):
+        sample_poses(1, fixed={"mouth_open": 5.0})
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(UsageError, match="at least 1"):
+            sample_poses(bad)
+    assert sample_poses(3, seed=0, fixed={"mouth_open": 1.0})["mouth_open"].eq(1.0).all()

@@ -109,6 +109,12 @@ def test_cli_defaults_are_the_library_defaults():
         assert params[name] == getattr(TrainConfig(), name), name
 
 
+def test_budget_is_a_minute_unless_steps_are_given():
+    """From Python as from the CLI: steps alone set no time limit (and keep threads fixed)."""
+    assert (TrainConfig().time, TrainConfig().steps) == (60.0, None)
+    assert (TrainConfig(steps=200).time, TrainConfig(steps=200, time=30).time) == (None, 30)
+
+
 def test_learning_rate_falls_to_a_tenth_after_decay_at():
     cfg = TrainConfig(decay_at=600)
     factors = [lr_factor(cfg, step) for step in (0, 599, 600, 700, 800, 5000)]
