@@ -28,12 +28,14 @@ def swap_columns(run, source: str, target: str, motion: str = "talk", frames: in
     src = render(run.identities[source], poses, size=size)
     swapped = run.swap(src, to=target, source=source).detach().float().cpu().clamp(0, 1)
     truth = render(run.identities[target], poses, size=size)
-    return [(source, src), (swap_label(source, target), swapped), (f"true {target}", truth)]
+    return [(source, src), (f"{source}->{target}", swapped), (f"true {target}", truth)]
 
 
-def swap_label(source: str, target: str) -> str:
-    """The swapped column's label."""
-    return f"{source}->{target}"
+def heading(motion: str, source: str, target: str) -> str:
+    """The picture's title: which motion, and a swap or a reconstruction."""
+    if source == target:
+        return f"{motion}: {source} -> {source} (a reconstruction, not a swap)"
+    return f"{motion}: {source} -> {target}"
 
 
 def scale_for(size: int) -> int:
@@ -45,9 +47,8 @@ def swap_frames(run, source: str, target: str, motion: str = "talk", frames: int
     """One picture per frame of the motion: source | swap (tagged synthetic) | true swap."""
     columns = swap_columns(run, source, target, motion, frames)
     scale = scale_for(run.config.size)
-    label = swap_label(source, target)
-    return [grid([(name, images[i:i + 1]) for name, images in columns], scale=scale, synthetic={label},
-                 title=f"{motion}: {source} -> {target}   frame {i + 1}/{frames}")
+    return [grid([(name, images[i:i + 1]) for name, images in columns], scale=scale, synthetic={1},
+                 title=f"{heading(motion, source, target)}   frame {i + 1}/{frames}")
             for i in range(frames)]
 
 
@@ -59,20 +60,17 @@ def write_swap(run, path: str | Path, source: str, target: str, motion: str = "t
     if path.suffix.lower() == ".png":
         columns = swap_columns(run, source, target, motion, frames)
         picture = grid(columns, scale=max(1, 128 // run.config.size),
-                       synthetic={swap_label(source, target)}, title=f"{motion}: {source} -> {target}")
+                       synthetic={1}, title=heading(motion, source, target))
         return save_png(picture, path, synthetic=True)
     return save_gif(swap_frames(run, source, target, motion, frames), path, ms_per_frame=90, synthetic=True)
 
 
 def pick_pair(run, source: str | None, target: str | None) -> tuple[str, str]:
-    """Source and target names: defaults are the run's first two identities; unknown names raise
-    UsageError with the closest names."""
-    from .identities import closest_names
+    """Source and target names (any case, or a spec file): defaults are the run's first two
+    identities; unknown names raise UsageError with the closest names."""
     names = list(run.identities)
-    for option, name in (("--from", source), ("--to", target)):
-        if name is not None and name not in names:
-            raise UsageError(f"{option} {name!r} is not in this run{closest_names(name, names)} "
-                             f"(its identities: {', '.join(names)})")
+    source = None if source is None else run.identity(source, option="--from")
+    target = None if target is None else run.identity(target, option="--to")
     if source is None:
         source = next(n for n in names if n != target)
     if target is None:

@@ -1,7 +1,7 @@
 """Pictures: tensors to labelled grids, PNGs and GIFs that say they are synthetic.
 
     from aedemo.images import grid, save_png
-    sheet = grid([("A", a_images), ("A->B", swaps)], synthetic={"A->B"})
+    sheet = grid([("A", a_images), ("A->B", swaps)], synthetic={1})   # column 1 is made up
     save_png(sheet, "preview.png", synthetic=True)
 
 Every picture that shows a swap carries a visible "synthetic" tag and text metadata saying
@@ -32,14 +32,15 @@ def to_pil(image, scale: int = 1) -> Image.Image:
     return pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST) if scale > 1 else pil
 
 
-def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[str] = frozenset(),
-         gap_after: set[str] = frozenset(), title: str = "") -> Image.Image:
-    """Columns of images (label, (n, 3, H, W) tensor) under a header; synthetic columns get a tag."""
+def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[int] = frozenset(),
+         gap_after: set[int] = frozenset(), title: str = "") -> Image.Image:
+    """Columns of images (label, (n, 3, H, W) tensor) under a header; the columns numbered in
+    `synthetic` get a tag, those in `gap_after` a wider gap after them."""
     n, _, h, w = columns[0][1].shape
     cell_w, cell_h = w * scale, h * scale
     head = 34 if synthetic else 20
     top = 20 if title else 0
-    gaps = [8 if label in gap_after else 0 for label, _ in columns]
+    gaps = [8 if i in gap_after else 0 for i in range(len(columns))]
     width = len(columns) * (cell_w + 2) + sum(gaps) + 2
     footer = 16 if synthetic else 0
     sheet = Image.new("RGB", (width, top + head + n * (cell_h + 2) + footer), PAPER)
@@ -47,9 +48,9 @@ def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[str] 
     if title:
         draw.text((4, 3), title, fill=INK, font=font(13))
     x = 2
-    for (label, images), gap in zip(columns, gaps):
+    for i, ((label, images), gap) in enumerate(zip(columns, gaps)):
         draw.text((x + cell_w // 2, top + 10), label, fill=INK, font=font(12), anchor="mm")
-        if label in synthetic:
+        if i in synthetic:
             draw.text((x + cell_w // 2, top + 25), "synthetic", fill=WARN, font=font(10), anchor="mm")
         for row in range(n):
             sheet.paste(to_pil(images[row], scale), (x, top + head + row * (cell_h + 2)))

@@ -15,7 +15,7 @@ import torch
 from .align import Aligner, crop_geometry
 from .checkpoint import load_checkpoint, load_weights
 from .errors import UsageError
-from .identities import Identity, closest_names, identity_from_dict
+from .identities import Identity, closest_names, identity_from_dict, load_spec
 from .model import SwapAutoencoder
 from .pipeline import Pipeline
 from .runfolder import read_config
@@ -43,14 +43,18 @@ class Run:
         """Where the run is, its identities and how far it trained."""
         return f"Run({str(self.path)!r}: {', '.join(self.identities)}, step {self.step})"
 
-    def identity(self, name: str) -> str:
-        """Check that `name` is one of this run's identities (UsageError with a hint if not)."""
+    def identity(self, name: str, option: str = "") -> str:
+        """This run's name for `name`, given exactly, in any case, or as the path of its spec file
+        (UsageError with a hint if it is none of them; `option` names the option in the message)."""
         if not isinstance(name, str):
             raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r}, not a {type(name).__name__}")
-        if name not in self.identities:
-            raise UsageError(f"{name!r} is not in this run{closest_names(name, self.identities)} "
-                             f"(its identities: {', '.join(self.identities)})")
-        return name
+        by_case = {n.lower(): n for n in self.identities}
+        if name.lower() in by_case:
+            return by_case[name.lower()]
+        if name.endswith(".json") and Path(name).is_file() and load_spec(name).name in self.identities:
+            return load_spec(name).name
+        raise UsageError(f"{option + ' ' if option else ''}{name!r} is not in this run"
+                         f"{closest_names(name, self.identities)} (its identities: {', '.join(self.identities)})")
 
     def check_frames(self, frames) -> torch.Tensor:
         """`frames` as a tensor (n, 3, S, S) of floats in [0, 1], or a UsageError saying what is wrong."""
@@ -73,8 +77,7 @@ class Run:
         """Frames (n, 3, S, S) in [0, 1] -> the same poses drawn as `to` (on the run's device).
         `source` names whose frames these are; only separate encoders need it."""
         frames = self.check_frames(frames)
-        if source is not None:
-            self.identity(source)
+        source = None if source is None else self.identity(source)
         return self.pipeline.swap(frames, to=self.identity(to), source=source)
 
     def reconstruct(self, frames: torch.Tensor, identity: str) -> torch.Tensor:

@@ -51,7 +51,7 @@ def fake_run(run: Path, identities: list) -> Pipeline:
     cfg = write_config(run, identities)
     poses = sample_poses(3, seed=1)
     a, b = (render(i, poses, size=32) for i in identities[:2])
-    sheet = grid([("A", a), ("A>B", b), ("B truth", b)], synthetic={"A>B"})
+    sheet = grid([("A", a), ("A>B", b), ("B truth", b)], synthetic={1})
     save_png(sheet, run / "preview" / "000020.png", synthetic=True)
     save_png(sheet, run / "loss.png")
     save_png(sheet, run / "ablation.png", synthetic=True)

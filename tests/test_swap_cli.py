@@ -15,10 +15,13 @@ from PIL import Image
 
 from aedemo.animate import swap_frames, write_swap
 from aedemo.identities import IDENTITIES
+from aedemo.run import Run
 
 
 class FakeRun:
     """A run whose "swap" mirrors the input (no training needed); it records what was asked."""
+
+    identity = Run.identity  # the real name lookup
 
     def __init__(self, path, size=32):
         self.identities = {k: IDENTITIES[k] for k in ("blob", "robot", "cat")}
@@ -76,6 +79,10 @@ def test_swap_command_defaults_and_directions(fake, tmp_path):
     assert fake.calls[-1] == ("cat", "blob")
     same = invoke("swap", tmp_path, "--from", "cat", "--to", "cat", "--frames", "2", "-o", tmp_path / "d.gif")
     assert same.exit_code == 0 and "a reconstruction, not a swap" in same.stderr
+    spec = tmp_path / "my-robot.json"
+    spec.write_text(json.dumps({"name": "robot", "head": "box", "skin": [200, 200, 210]}))
+    assert invoke("swap", tmp_path, "--from", "Cat", "--to", spec, "--frames", "2", "-o", tmp_path / "e.gif").exit_code == 0
+    assert fake.calls[-1] == ("cat", "robot")  # any case, or the spec file a character came from
 
 
 @pytest.mark.parametrize("args, words", [
