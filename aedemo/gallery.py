@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from .identities import get_identity
-from .images import INK, PAPER, font, grid, labelled_row, to_pil
+from .images import INK, PAPER, fit, font, grid, labelled_row, to_pil
 from .poses import FACTORS, neutral_poses, sample_poses
 from .renderer import render
 
@@ -47,7 +47,8 @@ def with_row_labels(sheet: Image.Image, names: list[str], cell_h: int, top: int)
     out.paste(sheet, (left, 0))
     draw = ImageDraw.Draw(out)
     for r, name in enumerate(names):
-        draw.text((left - 6, top + r * (cell_h + 2) + cell_h // 2), name, fill=INK, font=font(13), anchor="rm")
+        draw.text((left - 6, top + r * (cell_h + 2) + cell_h // 2), fit(name, left - 8, 13), fill=INK, font=font(13),
+                  anchor="rm")
     return out
 
 

@@ -9,6 +9,8 @@ it is a synthetic image made by aedemo.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,14 @@ SYNTHETIC_NOTE = "Synthetic image made by aedemo: cartoon characters, no real pe
 INK, PAPER, WARN = (30, 30, 40), (255, 255, 255), (200, 30, 60)
 
 
+@functools.cache
 def font(size: int = 12) -> ImageFont.ImageFont:
-    """Pillow's built-in scalable font (no font files needed)."""
+    """DejaVu Sans from matplotlib's own files (it has accented letters: "Renée" stays readable),
+    or Pillow's built-in font if that file is missing."""
+    matplotlib = importlib.util.find_spec("matplotlib")
+    dejavu = Path(matplotlib.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf" if matplotlib else None
+    if dejavu and dejavu.is_file():
+        return ImageFont.truetype(str(dejavu), size)
     return ImageFont.load_default(size=size)
 
 
@@ -30,6 +38,15 @@ def to_pil(image, scale: int = 1) -> Image.Image:
     array = (image.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
     pil = Image.fromarray(array)
     return pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST) if scale > 1 else pil
+
+
+def fit(text: str, width: int, size: int) -> str:
+    """`text`, cut short with an ellipsis if it is wider than `width` pixels at font size `size`."""
+    if font(size).getlength(text) <= width:
+        return text
+    while len(text) > 1 and font(size).getlength(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[int] = frozenset(),
@@ -46,10 +63,10 @@ def grid(columns: list[tuple[str, object]], scale: int = 2, synthetic: set[int] 
     sheet = Image.new("RGB", (width, top + head + n * (cell_h + 2) + footer), PAPER)
     draw = ImageDraw.Draw(sheet)
     if title:
-        draw.text((4, 3), title, fill=INK, font=font(13))
+        draw.text((4, 3), fit(title, width - 8, 13), fill=INK, font=font(13))
     x = 2
     for i, ((label, images), gap) in enumerate(zip(columns, gaps)):
-        draw.text((x + cell_w // 2, top + 10), label, fill=INK, font=font(12), anchor="mm")
+        draw.text((x + cell_w // 2, top + 10), fit(label, cell_w - 4, 12), fill=INK, font=font(12), anchor="mm")
         if i in synthetic:
             draw.text((x + cell_w // 2, top + 25), "synthetic", fill=WARN, font=font(10), anchor="mm")
         for row in range(n):
@@ -68,11 +85,12 @@ def labelled_row(images, labels: list[str], scale: int = 2, title: str = "") -> 
     sheet = Image.new("RGB", (n * (cell_w + 2) + 2, top + cell_h + 18), PAPER)
     draw = ImageDraw.Draw(sheet)
     if title:
-        draw.text((4, 2), title, fill=INK, font=font(13))
+        draw.text((4, 2), fit(title, sheet.width - 8, 13), fill=INK, font=font(13))
     for i in range(n):
         x = 2 + i * (cell_w + 2)
         sheet.paste(to_pil(images[i], scale), (x, top))
-        draw.text((x + cell_w // 2, top + cell_h + 9), labels[i], fill=INK, font=font(10), anchor="mm")
+        draw.text((x + cell_w // 2, top + cell_h + 9), fit(labels[i], cell_w - 2, 10), fill=INK, font=font(10),
+                  anchor="mm")
     return sheet
 
 
