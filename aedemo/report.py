@@ -218,7 +218,9 @@ def training(run: RunView) -> str:
     out.append(f"<p>Each preview row is one held-out pose. Left half: {esc(a)} (the input), {esc(a)}&gt;{esc(a)} "
                f"(redrawn by {esc(a)}'s decoder), {esc(a)}&gt;{esc(b)} (the swap) and {esc(b)} truth (the true "
                f"swap); the right half is the same from {esc(b)}'s side. Watch whether the eyes and mouth in the "
-               "swapped columns follow the input.</p>")
+               "swapped columns follow the input."
+               + (" The previews show the first two characters; section 4 scores every pair." if len(run.identities) > 2
+                  else "") + "</p>")
     return section(3, "".join(out))
 
 
@@ -257,14 +259,14 @@ def ablation(run: RunView) -> str:
 
 def shared_code(run: RunView) -> str:
     """Section 6: the PCA of codes and the linear probes."""
-    picture = run.image("latent_pca.png", "Codes of both characters, projected to two dimensions", False)
+    picture = run.image("latent_pca.png", "Codes of every character, projected to two dimensions", False)
     info = run.json("explain.json")
     out = [figure(picture, "Each dot is the code of one held-out picture.") if picture else
            run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."),
            ("<p>The code has many numbers; PCA finds the two directions along which the codes vary most, so "
             "we can draw them flat. Coloured by character, the clouds may overlap or sit apart: a shared encoder "
             "is not forced to hide who it is. What the swap needs is that the expression is written the same way "
-            "for both characters; the probes below measure it, and two flat directions may not show it all.</p>")]
+            "for every character; the probes below measure it, and two flat directions may not show it all.</p>")]
     if isinstance(info, dict) and isinstance(info.get("probes"), dict):
         out.append(PROBES + probes_table(info["probes"]))
     else:
@@ -290,8 +292,8 @@ def responsible(run: RunView) -> str:
 
 def build_html(run: RunView) -> str:
     """The whole lesson page as one string."""
-    a, b = list(run.identities)[:2]
-    title = f"How a face swap works: {a} and {b}"
+    *others, last = run.identities
+    title = f"How a face swap works: {', '.join(others)} and {last}"
     nav = "".join(f'<li><a href="#{key}">{esc(t)}</a></li>' for key, t in SECTIONS)
     head = (f"<h1>{esc(title)}</h1><p>A lesson page for the run <code>{esc(run.folder.name)}</code>.</p>"
             '<p class="banner"><b class="red">Synthetic.</b> Everything on this page is made up: cartoon '

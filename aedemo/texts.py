@@ -36,14 +36,14 @@ PROBES = """
 <p>A <b>linear probe</b> asks how much of something can be read from the code with a straight line
 (linear regression or a linear classifier), on pictures the probe did not fit. For a pose factor it
 reports R&sup2;: 1 means the factor can be read perfectly, 0 means no better than always guessing
-the average, and below 0 means worse than that. For the character it reports accuracy: with two
-characters, half right is guessing. How to read the table: in an aligned run the crop is cut
+the average, and below 0 means worse than that. For the character it reports accuracy: with K
+characters, 1 in K right is guessing (half, with two). How to read the table: in an aligned run the crop is cut
 around the head before the encoder sees it, so head position, size and tilt are taken out, and
 R&sup2; near 0 for those four is expected. The expression (mouth, eyes, smile, gaze) is what the
 code must carry. A straight line may read some of it only weakly (often gaze) even when the
 decoder, which is not a straight line, draws it well: the swap's own R&sup2; in section 4 is the
 test that counts. The character often can be read from the code too; that does not stop the swap,
-as long as the expression is written the same way for both characters.</p>
+as long as the expression is written the same way for every character.</p>
 """
 
 VARIANT_MEANING = {  # what each variant of `aedemo ablate` changes, as the page's table says it
