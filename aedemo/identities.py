@@ -21,6 +21,7 @@ from .errors import UsageError
 HEADS = ("round", "box", "oval", "wide")
 EYE_SHAPES = ("round", "wide", "tall", "square")
 MOUTH_STYLES = ("oval", "wide", "small")
+EXAMPLE_SPEC = '{"name": "pip", "head": "round", "skin": [90, 200, 250]}'  # the smallest spec that works
 EXTRAS = ("tuft", "antenna", "cat_ears", "bunny_ears", "bear_ears", "horns", "bow", "cheeks", "spot")
 
 
@@ -115,7 +116,7 @@ def _choice(key: str, value, options) -> str:
 def identity_from_dict(spec) -> Identity:
     """Build an Identity from a parsed JSON spec, or raise SpecError naming the bad field."""
     if not isinstance(spec, dict):
-        raise SpecError("a spec must be a JSON object like {\"name\": ..., \"head\": ..., \"skin\": [r, g, b]}")
+        raise SpecError(f"a spec must be a JSON object like {EXAMPLE_SPEC}")
     known = [f.name for f in fields(Identity)]
     for key in spec:
         if key not in known:
@@ -131,7 +132,8 @@ def identity_from_dict(spec) -> Identity:
             values[key] = spec[key]
     name = values["name"]
     if not name.strip() or len(name) > 40 or not name.isprintable() or "." in name:
-        raise SpecError("field 'name' must be 1 to 40 printable characters, without '.'")
+        raise SpecError("field 'name' must be 1 to 40 printable characters, without '.' (a dot would make it look "
+                        "like a file name)")
     for key in ("skin", "outline", "accent", "eye_color", "mouth_color"):
         if key in spec:
             values[key] = _color(key, spec[key])
@@ -157,9 +159,11 @@ def load_spec(path: str | Path) -> Identity:
     """Read and validate a custom identity JSON spec file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # -sig: also the byte-order mark some Windows editors write
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"cannot read spec file {path}: {getattr(e, 'strerror', None) or e}") from None
+    if not text.strip():
+        raise SpecError(f"{path} is empty; a spec is a JSON object like {EXAMPLE_SPEC}")
     try:
         spec = json.loads(text)
     except json.JSONDecodeError as e:

@@ -46,10 +46,18 @@ def test_bad_spec_names_the_field(tmp_path, spec, field):
     assert field in message and "\n" not in message
 
 
-@pytest.mark.parametrize("text", ["", "{", "[1, 2]", "null", "\"cat\""])
-def test_not_a_spec(tmp_path, text):
-    with pytest.raises(SpecError):
+@pytest.mark.parametrize("text, words", [("", "is empty"), (" \n", "is empty"), ("{", "not valid JSON"),
+                                         ("[1, 2]", "JSON object like"), ("null", "JSON object"),
+                                         ("\"cat\"", "JSON object"), ('{"name": "Mr. Owl", "head": "box", "skin": [1, 2, 3]}', "look like a file")])
+def test_not_a_spec(tmp_path, text, words):
+    with pytest.raises(SpecError, match=words):
         load_spec(write(tmp_path, text))
+
+
+def test_byte_order_mark_is_fine(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"name": "pip", "head": "round", "skin": [1, 2, 3]}).encode())
+    assert load_spec(path).name == "pip"
 
 
 def test_built_in_names_ignore_case():
