@@ -30,6 +30,19 @@ def test_render_custom_spec(tmp_path):
     spec = tmp_path / "pip.json"
     spec.write_text(json.dumps({"name": "pip", "head": "box", "skin": [10, 200, 100]}))
     assert invoke("render", spec, "-o", tmp_path / "p.png").exit_code == 0
+    listed = invoke("identities", spec, "blob", "--sheet", tmp_path / "mine.png")
+    assert listed.exit_code == 0 and listed.stdout.split()[0] == "pip" and "robot" not in listed.stdout
+    assert invoke("identities", "--sheet", tmp_path / "all.png").exit_code == 0
+    assert Image.open(tmp_path / "mine.png").height < Image.open(tmp_path / "all.png").height  # two rows, not eight
+
+
+def test_identities_help_lists_every_spec_field_and_choice():
+    from dataclasses import fields
+
+    from aedemo.identities import EXTRAS, EYE_SHAPES, HEADS, MOUTH_STYLES, Identity
+    text = " ".join(invoke("identities", "--help").output.split())
+    for word in [f.name for f in fields(Identity)] + [*HEADS, *EYE_SHAPES, *MOUTH_STYLES, *EXTRAS]:
+        assert word in text, word
 
 
 def one_line_error(result, code, *words):
