@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,15 +246,17 @@ def ablation(run: RunView) -> str:
     """Section 5: the same budget with separate encoders, without warp, other code sizes."""
     picture = run.image("ablation.png", "Swaps from each variant of the ablation")
     results = run.json("ablation.json")
+    command = "aedemo ablate " + " ".join(map(shlex.quote, ["--a", run.settings.a, "--b", run.settings.b,
+                                                             "--out", str(run.folder)]))
     out = [figure(picture, "The same swap from each variant (synthetic).") if picture else
-           run.absent("ablation.png", "`aedemo ablate` draws it.")]
+           run.absent("ablation.png", f"`{command}` draws it.")]
     out.append("<p>What if each character had its own encoder? Then nothing forces A's code to mean the same "
                "thing as B's, and B's decoder is handed a code in a language it never learned. The table "
                "scores each variant's swap the same way.</p>")
     if isinstance(results, dict) and isinstance(results.get("variants"), dict) and results["variants"]:
         out.append(ablation_table(results))
     else:
-        out.append(run.absent("ablation.json", "`aedemo ablate` writes it."))
+        out.append(run.absent("ablation.json", f"`{command}` writes it."))
     return section(5, "".join(out))
 
 

@@ -168,6 +168,7 @@ def test_missing_and_broken_artifacts_each_get_one_sentence(tmp_path):
         assert sentence in text, sentence
     assert "<img" in text  # the contact sheet needs no run artifacts
     assert "data:image/gif" not in text
+    assert f"<code>aedemo ablate --a blob --b robot --out {run}</code> draws it" in text  # the command that fills it
 
 
 def test_report_refuses_what_is_not_a_run(tmp_path):
