@@ -96,7 +96,10 @@ def metrics_html(metrics: dict) -> str:
     if not isinstance(swaps, dict) or not swaps:
         return missing("metrics.json has no swap scores.")
     n = dig(metrics, "heldout", "n")
-    out = [f"<p>Scores on {esc(n)} held-out poses per character, never seen in training.</p>" if n else ""]
+    note = readout_note(metrics.get("readouts"))
+    warn_first = dig(metrics, "readouts", "trustworthy") is False  # before the tables it is about, not after
+    out = [note if warn_first else "",
+           f"<p>Scores on {esc(n)} held-out poses per character, never seen in training.</p>" if n else ""]
     for s in swaps.values():
         if isinstance(s, dict):
             out.append(f"<h3>{esc(s.get('source', 'A'))} &rarr; {esc(s.get('target', 'B'))}</h3>"
@@ -106,7 +109,7 @@ def metrics_html(metrics: dict) -> str:
         rows = [[name, dig(r, "psnr_features"), dig(r, "psnr"), dig(r, "ssim_features")] for name, r in recon.items()]
         out.append("<h3>Each decoder redrawing its own character</h3>"
                    + table(["character", "PSNR eyes+mouth (dB)", "PSNR whole (dB)", "SSIM eyes+mouth"], rows))
-    out.append(readout_note(metrics.get("readouts")))
+    out.append("" if warn_first else note)
     return "".join(out)
 
 

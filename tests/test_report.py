@@ -180,3 +180,13 @@ def test_report_refuses_what_is_not_a_run(tmp_path):
     with pytest.raises(RunError):
         write_report(tmp_path)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_untrusted_readouts_are_flagged_before_the_tables():
+    from aedemo.scoreboard import metrics_html
+    swap = {"source": "blob", "target": "robot", "best_blind": "blur",
+            "outputs": {"swap": {"psnr_features": 20.0, "factors": {"mouth_open": {"r2": 0.9}}}}}
+    for trusted in (True, False):
+        text = metrics_html({"swaps": {"blob->robot": swap}, "readouts": {"trustworthy": trusted}})
+        assert ("ignore the readout columns" in text) is not trusted
+    assert text.index("ignore the readout columns") < text.index("<table")
