@@ -1,7 +1,7 @@
 """Evaluation: every swap scored against the true swap, beside baselines that cannot transfer expression.
 
     from aedemo.evaluate import evaluate, format_table
-    metrics = evaluate(run)              # also writes RUN/metrics.json
+    metrics = evaluate(run, log=print)   # also writes RUN/metrics.json; log: where progress lines go
     print(format_table(metrics))
 
 For each ordered pair (A, B) of the run's identities, A is drawn at the fixed held-out poses
