@@ -372,7 +372,7 @@ SPECS = {
 SPEC_TEXTS = {
     "bad JSON": (b'{"name": "pip",', "not valid JSON"),
     "trailing comma": (b'{"name": "pip", "head": "round", "skin": [1, 2, 3],}', "not valid JSON"),
-    "empty file": (b"", "not valid JSON"),
+    "empty file": (b"", "is empty; a spec is a JSON object"),
     "a list": (b'[{"name": "pip"}]', "JSON object"),
     "a string": (b'"pip"', "JSON object"),
     "null": (b"null", "JSON object"),
