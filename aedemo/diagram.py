@@ -101,7 +101,7 @@ def trapezoid(x: float, cy: float, w: float, h_left: float, h_right: float, labe
             f'fill="{color}">{lines}</text>')
 
 
-def short(name: str, limit: int = 12) -> str:
+def short(name: str, limit: int = 10) -> str:
     """A name cut to fit a label, HTML-escaped."""
     return html.escape(name if len(name) <= limit else name[:limit - 1] + "\u2026")
 
