@@ -46,3 +46,8 @@ def __getattr__(name):
     if name in _EXPORTS:
         return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
     raise AttributeError(f"module 'aedemo' has no attribute {name!r}")
+
+
+def __dir__():
+    """The public names, so help(aedemo) and tab completion list them."""
+    return sorted(__all__)
