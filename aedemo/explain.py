@@ -32,9 +32,9 @@ MEANING = {
     "pose_r2": "High factor R² = the code describes the pose: a straight line through the code reads that "
                "factor back on pictures the probe never saw (1 = perfectly, 0 = not at all).",
     "identity_accuracy": "Identity accuracy = how well a straight line through the code tells the characters "
-                         "apart (guessing gets 1 in K right with K characters: 50 % with two). A shared encoder is not forced to hide who it is, and "
-                         "often does not; the swap works because the expression is written the same way for "
-                         "every character, so any decoder can read it.",
+                         "apart (guessing gets 1 in K right with K characters: 50 % with two). A shared "
+                         "encoder is not forced to hide who it is, and often does not; the swap works because "
+                         "the expression is written the same way for every character, so any decoder can read it.",
 }
 HEAD_MEANING = ("In an aligned run the crop is cut around the head, so x, y, scale and roll are taken out "
                 "before the encoder: low R² for those four is expected.")

@@ -21,8 +21,8 @@ from .errors import UsageError
 HEADS = ("round", "box", "oval", "wide")
 EYE_SHAPES = ("round", "wide", "tall", "square")
 MOUTH_STYLES = ("oval", "wide", "small")
-EXAMPLE_SPEC = '{"name": "pip", "head": "round", "skin": [90, 200, 250]}'  # the smallest spec that works
 EXTRAS = ("tuft", "antenna", "cat_ears", "bunny_ears", "bear_ears", "horns", "bow", "cheeks", "spot")
+EXAMPLE_SPEC = '{"name": "pip", "head": "round", "skin": [90, 200, 250]}'  # the smallest spec that works
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
 
     columns = [(a, frames[a]), (f"{a}>{a}", swapped(a, a)), (f"{a}>{b}", swapped(a, b)), (f"{b} truth", frames[b]),
                (b, frames[b]), (f"{b}>{b}", swapped(b, b)), (f"{b}>{a}", swapped(b, a)), (f"{a} truth", frames[a])]
-    return grid(columns, scale=2, synthetic={1, 2, 5, 6}, gap_after={3}, title=title or f"held-out poses: A = {a}, B = {b}")
+    return grid(columns, scale=2, synthetic={1, 2, 5, 6}, gap_after={3},  # the columns with ">" are made up
+                title=title or f"held-out poses: A = {a}, B = {b}")
 
 
 def heldout_pairs(identities: dict, size: int, n: int = 64) -> list[tuple]:

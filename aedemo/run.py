@@ -47,7 +47,8 @@ class Run:
         """This run's name for `name`, given exactly, in any case, or as the path of its spec file
         (UsageError with a hint if it is none of them; `option` names the option in the message)."""
         if not isinstance(name, str):
-            raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r}, not a {type(name).__name__}")
+            raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r}, "
+                             f"not a {type(name).__name__}")
         by_case = {n.lower(): n for n in self.identities}
         if name.lower() in by_case:
             return by_case[name.lower()]
@@ -61,7 +62,8 @@ class Run:
         if isinstance(frames, np.ndarray):
             frames = torch.from_numpy(frames)
         if not isinstance(frames, torch.Tensor):
-            raise UsageError(f"frames must be a tensor (n, 3, S, S), e.g. from aedemo.render, not a {type(frames).__name__}")
+            raise UsageError(f"frames must be a tensor (n, 3, S, S), e.g. from aedemo.render, "
+                             f"not a {type(frames).__name__}")
         s = self.config.size
         if frames.ndim != 4 or tuple(frames.shape[1:]) != (3, s, s) or len(frames) == 0:
             raise UsageError(f"expected frames of shape (n, 3, {s}, {s}) with n >= 1, got {tuple(frames.shape)}")
