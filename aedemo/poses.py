@@ -114,7 +114,8 @@ def check_poses(poses: Poses) -> int:
     if missing:
         raise UsageError(f"poses lack the factors: {', '.join(missing)}")
     shapes = {tuple(v.shape) if isinstance(v, torch.Tensor) else None for v in poses.values()}
-    if len(shapes) != 1 or None in shapes or len(next(iter(shapes))) != 1 or next(iter(shapes)) == (0,):
+    shape = shapes.pop() if len(shapes) == 1 else None
+    if shape is None or len(shape) != 1 or shape[0] == 0:
         raise UsageError("every factor must be a tensor of the same shape (n,), n >= 1; neutral_poses(n, "
                          "mouth_open=1.0) or sample_poses(n, fixed={...}) build one")
     return len(poses["x"])

@@ -32,7 +32,7 @@ from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from .run import load_run
 from .runfolder import read_config
 from .scoreboard import ablation_table, metrics_html, probes_table
-from .texts import PROBES, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
+from .texts import ABLATION_TEXT, LOSS_TEXT, PCA_TEXT, PROBES, PSNR_TEXT, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
 from .train import TrainConfig
 
 LOG_LABELS = {"swap_psnr": "whole frame", "swap_psnr_features": "eyes and mouth", "loss_align": "aligner",
@@ -200,18 +200,11 @@ def training(run: RunView) -> str:
     out = [figure(line_chart(steps, losses, "training step", "loss (log scale)", log=True),
                   "Lower is better. Each network's error on its own training pictures.") if losses else
            figure(loss_png, "Loss curves of this run.") if loss_png else
-           run.absent("log.csv", "training writes it as it goes."),
-           ("<p>The <b>loss</b> is how far each decoder's drawing is from the clean picture it should redraw "
-            "(mean squared error, with extra weight on the eyes and mouth); the aligner has a loss of its own "
-            "for finding those landmarks. Loss only measures each decoder on its own character: the swap "
-            "has no training target at all.</p>")]
+           run.absent("log.csv", "training writes it as it goes."), LOSS_TEXT]
     out.append(figure(line_chart(steps, psnrs, "training step", "PSNR against the true swap (dB)"),
                    "Higher is better. Swaps of held-out poses, scored against the true swap.") if psnrs else
                missing("log.csv has no held-out swap PSNR with two or more values yet."))
-    out.append("<p>So the swap is scored separately: every so often the held-out poses are swapped and compared "
-               "with the true swap. PSNR (peak signal-to-noise ratio, in decibels) is higher when the pictures "
-               "are closer; every 6 dB halves the typical pixel error. The eyes-and-mouth curve is the one to "
-               "watch: that is where the expression is.</p>")
+    out.append(PSNR_TEXT)
     gif = run.image("timelapse.gif", "Timelapse of training previews")
     out.append(figure(gif, "Training previews over time (synthetic).") if gif else
                run.absent("timelapse.gif", "training assembles it from the previews when it ends "
@@ -250,9 +243,7 @@ def ablation(run: RunView) -> str:
                                                              "--out", str(run.folder)]))
     out = [figure(picture, "The same swap from each variant (synthetic).") if picture else
            run.absent("ablation.png", f"`{command}` draws it.")]
-    out.append("<p>What if each character had its own encoder? Then nothing forces A's code to mean the same "
-               "thing as B's, and B's decoder is handed a code in a language it never learned. The table "
-               "scores each variant's swap the same way.</p>")
+    out.append(ABLATION_TEXT)
     if isinstance(results, dict) and isinstance(results.get("variants"), dict) and results["variants"]:
         out.append(ablation_table(results))
     else:
@@ -265,11 +256,7 @@ def shared_code(run: RunView) -> str:
     picture = run.image("latent_pca.png", "Codes of every character, projected to two dimensions", False)
     info = run.json("explain.json")
     out = [figure(picture, "Each dot is the code of one held-out picture.") if picture else
-           run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."),
-           ("<p>The code has many numbers; PCA finds the two directions along which the codes vary most, so "
-            "we can draw them flat. Coloured by character, the clouds may overlap or sit apart: a shared encoder "
-            "is not forced to hide who it is. What the swap needs is that the expression is written the same way "
-            "for every character; the probes below measure it, and two flat directions may not show it all.</p>")]
+           run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."), PCA_TEXT]
     if isinstance(info, dict) and isinstance(info.get("probes"), dict):
         out.append(PROBES + probes_table(info["probes"]))
     else:

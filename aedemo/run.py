@@ -52,8 +52,9 @@ class Run:
         by_case = {n.lower(): n for n in self.identities}
         if name.lower() in by_case:
             return by_case[name.lower()]
-        if name.endswith(".json") and Path(name).is_file() and load_spec(name).name in self.identities:
-            return load_spec(name).name
+        from_spec = load_spec(name).name if name.endswith(".json") and Path(name).is_file() else None
+        if from_spec in self.identities:
+            return from_spec
         raise UsageError(f"{option + ' ' if option else ''}{name!r} is not in this run"
                          f"{closest_names(name, self.identities)} (its identities: {', '.join(self.identities)})")
 

@@ -17,6 +17,34 @@ SECTIONS = [
     ("responsible", "Responsible use"),
 ]
 
+LOSS_TEXT = """
+<p>The <b>loss</b> is how far each decoder's drawing is from the clean picture it should redraw
+(mean squared error, with extra weight on the eyes and mouth); the aligner has a loss of its own
+for finding those landmarks. Loss only measures each decoder on its own character: the swap has
+no training target at all.</p>
+"""
+
+PSNR_TEXT = """
+<p>So the swap is scored separately: every so often the held-out poses are swapped and compared
+with the true swap. PSNR (peak signal-to-noise ratio, in decibels) is higher when the pictures
+are closer; every 6 dB halves the typical pixel error. The eyes-and-mouth curve is the one to
+watch: that is where the expression is.</p>
+"""
+
+ABLATION_TEXT = """
+<p>What if each character had its own encoder? Then nothing forces A's code to mean the same
+thing as B's, and B's decoder is handed a code in a language it never learned. The table scores
+each variant's swap the same way.</p>
+"""
+
+PCA_TEXT = """
+<p>The code has many numbers; PCA finds the two directions along which the codes vary most, so
+we can draw them flat. Coloured by character, the clouds may overlap or sit apart: a shared
+encoder is not forced to hide who it is. What the swap needs is that the expression is written
+the same way for every character; the probes below measure it, and two flat directions may not
+show it all.</p>
+"""
+
 SWAP_MEASURES = """
 <p>How to read the tables. Each row is one answer to "draw B in A's pose", scored against the
 true swap on the same held-out poses. <b>PSNR</b> and <b>SSIM</b> are higher when the answer is
