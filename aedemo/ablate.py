@@ -83,7 +83,7 @@ def swap_row(runs: dict) -> Image.Image:
     (a, ida), (b, idb) = list(first.identities.items())[:2]
     poses = heldout_poses(4)
     source = render(ida, poses, size=first.config.size)
-    columns = [(a, source)] + [(f"{name}: {a}>{b}", run.swap(source, to=b, source=a).cpu()) for name, run in runs.items()]
+    columns = [(a, source)] + [(name, run.swap(source, to=b, source=a).cpu()) for name, run in runs.items()]
     columns.append((f"{b} truth", render(idb, poses, size=first.config.size)))
     return grid(columns, scale=2, synthetic=set(range(1, len(columns) - 1)),
                 title=f"the same held-out {a} frames swapped to {b} by each variant")

@@ -160,6 +160,9 @@ def load_spec(path: str | Path) -> Identity:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: also the byte-order mark some Windows editors write
+    except FileNotFoundError:
+        raise SpecError(f"no spec file at {path}; save one there, e.g. {EXAMPLE_SPEC} "
+                        "(aedemo identities --help lists every field)") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"cannot read spec file {path}: {getattr(e, 'strerror', None) or e}") from None
     if not text.strip():

@@ -271,8 +271,8 @@ def responsible(run: RunView) -> str:
     command = run.config.get("reproduce")
     versions = run.config.get("versions")
     out = [RESPONSIBLE_USE, "<h3>Reproduce this run</h3>"]
-    out.append("<p>This command trains the same run again, step for step, into the folder it names: give it another "
-               "<code>--out</code> to keep this one.</p>"
+    out.append("<p>This command trains the same run again, step for step. It will not overwrite a folder that "
+               "holds a run, so change its <code>--out</code> first.</p>"
                f"<pre><code>{esc(command)}</code></pre>" if isinstance(command, str) and command else
                run.absent("config.json's reproduce command", "training records it."))
     if isinstance(versions, dict):

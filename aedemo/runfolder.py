@@ -255,6 +255,15 @@ def check_setting_types(settings) -> None:
         raise RunError("setting 'identities' must map two or more names to their specs")
 
 
+def sample_hint() -> str:
+    """Where the pretrained sample run is, when this copy of aedemo has it (a source checkout)."""
+    sample = Path(__file__).resolve().parent.parent / "samples" / "blob-robot"
+    if not (sample / "config.json").is_file():
+        return ""
+    here = Path.cwd().resolve()
+    return f", or try the pretrained sample {sample.relative_to(here) if sample.is_relative_to(here) else sample}"
+
+
 def read_config(path: Path):
     """The TrainConfig saved in a run folder, or RunError naming what is wrong."""
     from .train import TrainConfig, check_config
@@ -262,11 +271,10 @@ def read_config(path: Path):
     if path.is_file():
         raise UsageError(f"{path} is a file, not a run folder (a run folder holds config.json and checkpoint.pt)")
     if not path.is_dir():
-        raise UsageError(f"no run folder at {path}")
+        raise UsageError(f"no run folder at {path}; `aedemo train --out {path}` makes one{sample_hint()}")
     file = path / "config.json"
     if not file.is_file():
-        raise UsageError(f"{path} is not a run folder (no config.json); make one with `aedemo train`, "
-                         f"or try samples/blob-robot")
+        raise UsageError(f"{path} is not a run folder (no config.json); make one with `aedemo train`{sample_hint()}")
     try:
         info = json.loads(file.read_text(encoding="utf-8"))
         check_setting_types(info["settings"])

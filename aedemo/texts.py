@@ -108,9 +108,9 @@ missing record is a warning sign. <b>Watermarks</b> hide a signal in the pixels 
 pictures that a matching tool can find later, even after the file's metadata is stripped.</p>
 <h3>How aedemo labels what it makes</h3>
 <p>aedemo only draws cartoon characters: it has no way to load a photo of a face. Every swapped
-picture carries a visible <b class="red">synthetic</b> tag, every PNG it writes carries text
-metadata (<code>Synthetic: true</code> and a description), and every GIF a comment saying it is a
-synthetic image made by aedemo. Metadata is easy to strip, which is why the visible tag is there
+picture carries a visible <b class="red">synthetic</b> tag; every PNG that shows a swap carries
+text metadata (<code>Synthetic: true</code> and a description), and every GIF a comment saying it
+is a synthetic image made by aedemo. Metadata is easy to strip, which is why the visible tag is there
 too, and why real systems sign their records instead.</p>
 </div>
 """

@@ -19,7 +19,7 @@ def demo(out, time_s, a, b, ablation_time):
     \b
     Examples:
       aedemo demo
-      aedemo demo --a cat --b ghost --time 120 --out runs/cat-ghost
+      aedemo demo --a cat --b ghost --time 120 --out runs/cat-ghost-lesson
     """
     from aedemo.demo import demo as run_demo
     from aedemo.errors import UsageError

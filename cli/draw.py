@@ -22,10 +22,10 @@ def identities(names, sheet, size):
     Examples:
       aedemo identities
       aedemo identities --sheet characters.png
-      aedemo identities pip.json blob --sheet mine.png
+      aedemo identities pip.json blob --sheet pip-and-blob.png   # pip.json: see below
 
     \b
-    Your own character is a JSON file such as pip.json:
+    Your own character is a JSON file; save this as pip.json to try it:
       {"name": "pip", "head": "round", "skin": [90, 200, 250],
        "eye_shape": "tall", "mouth_style": "small", "extras": ["antenna", "cheeks"]}
     Required: name (up to 40 characters, no '.'), head (round, box, oval, wide),
@@ -79,7 +79,7 @@ def render(name, settings, random_n, seed, size, out):
       aedemo render cat -o cat.png
       aedemo render robot --set mouth_open=1 --set eye_open=0 -o robot_talks.png
       aedemo render blob --random 8 --seed 3 -o blobs.png
-      aedemo render my_character.json --size 128 -o mine.png
+      aedemo render pip.json --size 128 -o pip.png   # your own character: see aedemo identities --help
     """
     from aedemo.errors import UsageError
     from aedemo.files import output_path

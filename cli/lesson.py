@@ -20,7 +20,7 @@ def explain(run, color_by, n):
     Examples:
       aedemo explain runs/blob-robot
       aedemo explain runs/blob-robot --color-by smile
-      aedemo explain runs/separate          # separate encoders: the character shows in the code
+      aedemo explain runs/separate          # separate encoders: compare its probes with a shared run's
     """
     from aedemo.errors import UsageError
     from aedemo.explain import FIGURE_NAME, JSON_NAME, ExplainConfig, format_explain, write_explain

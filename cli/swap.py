@@ -26,7 +26,7 @@ def swap(run, source, target, motion, frames, out):
     \b
     Examples:
       aedemo swap runs/blob-robot                        # blob talks, robot copies it
-      aedemo swap runs/blob-robot --from robot --to blob --motion blink
+      aedemo swap runs/blob-robot --from robot --to blob --motion blink -o blink.gif
       aedemo swap runs/blob-robot --motion tour --frames 48 -o tour.gif
       aedemo swap runs/blob-robot --motion nod -o nod.png   # a still grid, one row per frame
     """

@@ -53,6 +53,12 @@ def train(a, b, more, time_s, steps, size, crop, latent, width, batch, lr, decay
     every --save-every steps. Ctrl-C saves and stops (exit 130).
 
     \b
+    The run folder gets: config.json (every setting and the command that
+    reproduces the run), checkpoint.pt (the latest weights), checkpoint.best.pt
+    (the lowest training loss so far), log.csv and loss.png (losses and held-out
+    PSNR), preview/ (a grid every --save-every steps) and timelapse.gif.
+
+    \b
     Examples:
       aedemo train --a blob --b robot --time 60
       aedemo train --a cat --b ghost --steps 500 --out runs/cat-ghost
@@ -94,6 +100,6 @@ def bench(device, quick, as_json):
     from aedemo.bench import bench as measure
     from aedemo.bench import format_bench
 
-    click.echo(f"measuring (about {10 if quick else 30} s)...", err=True)
+    click.echo(f"measuring (about {5 if quick else 15} s)...", err=True)
     result = measure(device, quick=quick)
     click.echo(json.dumps(result, indent=2) if as_json else format_bench(result))

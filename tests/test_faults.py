@@ -404,7 +404,7 @@ def test_spec_files_with_every_kind_of_wrong_field(tmp_path):
     (["--a", "cat", "--b", "robot", "--identity", "cat"], "twice"),
     (["--b", "robto"], "did you mean robot"),
     (["--identity", "caat"], "did you mean cat"),
-    (["--a", "missing_spec.json"], "cannot read"),
+    (["--a", "missing_spec.json"], "no spec file at missing_spec.json; save one there"),
     (["--time", "0"], "--time"),
     (["--time", "nan"], "--time"),
     (["--time", "inf"], "--time"),
