@@ -36,6 +36,9 @@ MEANING = {
                          "encoder is not forced to hide who it is, and often does not; the swap works because "
                          "the expression is written the same way for every character, so any decoder can read it.",
 }
+SEPARATE_MEANING = ("This run has one encoder per character, so each writes its own code: a probe can read "
+                    "them well while B's decoder still cannot read A's code. `aedemo evaluate` shows the swap "
+                    "that results.")
 HEAD_MEANING = ("In an aligned run the crop is cut around the head, so x, y, scale and roll are taken out "
                 "before the encoder: low R² for those four is expected.")
 
@@ -208,7 +211,8 @@ def study(run, cfg: ExplainConfig) -> tuple[dict, dict]:
     rows_train = torch.cat([train + i * cfg.n for i in range(k)])   # a pose is in one part for every character
     rows_test = torch.cat([test + i * cfg.n for i in range(k)])
     points, explained = pca(codes)
-    meaning = MEANING | ({"head_factors": HEAD_MEANING} if run.config.aligned else {})
+    meaning = (MEANING | ({"head_factors": HEAD_MEANING} if run.config.aligned else {})
+               | ({"separate_encoders": SEPARATE_MEANING} if run.config.encoders == "separate" else {}))
     info = {
         "architecture": tables,
         "params": params,
