@@ -101,7 +101,8 @@ def check_config(cfg: TrainConfig) -> None:
         names = [i.name for i in ids]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup and len({ids[i] for i, n in enumerate(names) if n == dup[0]}) > 1:
-            raise UsageError(f"two different characters are both named {dup[0]!r}; change the \"name\" in one spec file")
+            raise UsageError(f"two different characters are both named {dup[0]!r}; "
+                             "change the \"name\" in one spec file")
         if dup:
             raise UsageError(f"identity {dup[0]!r} is given twice; a swap needs different characters")
         cfg.identities = {i.name: identity_to_dict(i) for i in ids}
