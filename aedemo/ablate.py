@@ -23,7 +23,7 @@ from PIL import Image
 from .data import heldout_poses
 from .evaluate import EvalConfig, evaluate
 from .files import write_text
-from .images import grid, save_png
+from .images import grid, save_png, shorten
 from .renderer import render
 from .texts import VARIANT_MEANING
 from .train import TrainConfig, train
@@ -84,7 +84,7 @@ def swap_row(runs: dict) -> Image.Image:
     poses = heldout_poses(4)
     source = render(ida, poses, size=first.config.size)
     columns = [(a, source)] + [(name, run.swap(source, to=b, source=a).cpu()) for name, run in runs.items()]
-    columns.append((f"{b} truth", render(idb, poses, size=first.config.size)))
+    columns.append((f"{shorten(b, 10)} truth", render(idb, poses, size=first.config.size)))
     return grid(columns, scale=2, synthetic=set(range(1, len(columns) - 1)),
                 title=f"the same held-out {a} frames swapped to {b} by each variant")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from .errors import UsageError
-from .images import grid, save_gif, save_png
+from .images import grid, save_gif, save_png, shorten
 from .poses import motion as motion_poses
 from .renderer import render
 
@@ -28,7 +28,8 @@ def swap_columns(run, source: str, target: str, motion: str = "talk", frames: in
     src = render(run.identities[source], poses, size=size)
     swapped = run.swap(src, to=target, source=source).detach().float().cpu().clamp(0, 1)
     truth = render(run.identities[target], poses, size=size)
-    return [(source, src), (f"{source}->{target}", swapped), (f"true {target}", truth)]
+    s, t = shorten(source, 8), shorten(target, 8)  # the middle label names both characters
+    return [(s, src), (f"{s}->{t}", swapped), (f"true {t}", truth)]
 
 
 def heading(motion: str, source: str, target: str) -> str:

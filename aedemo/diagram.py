@@ -16,6 +16,7 @@ import torch
 
 from .align import crop
 from .identities import Identity
+from .images import shorten
 from .pipeline import Pipeline
 from .poses import neutral_poses
 from .renderer import render
@@ -103,7 +104,7 @@ def trapezoid(x: float, cy: float, w: float, h_left: float, h_right: float, labe
 
 def short(name: str, limit: int = 10) -> str:
     """A name cut to fit a label, HTML-escaped."""
-    return html.escape(name if len(name) <= limit else name[:limit - 1] + "\u2026")
+    return html.escape(shorten(name, limit))
 
 
 def model_svg(stages: dict, uri, a: str, b: str) -> str:

@@ -40,6 +40,11 @@ def to_pil(image, scale: int = 1) -> Image.Image:
     return pil.resize((pil.width * scale, pil.height * scale), Image.NEAREST) if scale > 1 else pil
 
 
+def shorten(name: str, limit: int) -> str:
+    """A name cut to `limit` characters with an ellipsis, so labels built from two names keep both."""
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
 def fit(text: str, width: int, size: int) -> str:
     """`text`, cut short with an ellipsis if it is wider than `width` pixels at font size `size`."""
     if font(size).getlength(text) <= width:

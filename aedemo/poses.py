@@ -10,6 +10,7 @@ is what the swap has to transfer.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import torch
@@ -63,8 +64,8 @@ def make_generator(seed: int | None = None) -> torch.Generator:
 def sample_poses(n: int, seed: int | None = None, rng: torch.Generator | None = None,
                  fixed: dict[str, float] | None = None) -> Poses:
     """Draw n poses uniformly within each factor's range; `fixed` pins some factors."""
-    check_count(n)
-    fixed = fixed or {}
+    n = check_count(n)
+    fixed = {} if fixed is None else fixed
     check_values(fixed)
     gen = rng if rng is not None else make_generator(seed)
     poses = {}
@@ -76,15 +77,16 @@ def sample_poses(n: int, seed: int | None = None, rng: torch.Generator | None = 
 
 def neutral_poses(n: int, **values: float) -> Poses:
     """n copies of the neutral pose, with some factors set to given values."""
-    check_count(n)
+    n = check_count(n)
     check_values(values)
     return {name: torch.full((n,), float(values.get(name, f.neutral))) for name, f in FACTORS.items()}
 
 
-def check_count(n) -> None:
-    """Raise UsageError unless n is a whole number of poses, at least 1."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+def check_count(n) -> int:
+    """n as an int, or UsageError unless it is a whole number of poses, at least 1."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise UsageError(f"the number of poses must be a whole number, at least 1, not {n!r}")
+    return int(n)
 
 
 def unknown_factor(name) -> UsageError:
@@ -93,12 +95,17 @@ def unknown_factor(name) -> UsageError:
 
 
 def check_values(values: dict[str, float]) -> None:
-    """Raise UsageError naming the first unknown factor or out-of-range value."""
+    """Raise UsageError naming the first unknown factor, non-number or out-of-range value."""
+    if not isinstance(values, dict):
+        raise UsageError(f"pose values must be a dict of factor -> number, e.g. {{'mouth_open': 1.0}}, "
+                         f"not a {type(values).__name__}")
     for name, value in values.items():
         if name not in FACTORS:
             raise unknown_factor(name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise UsageError(f"{name} must be a number, not {value!r}")
         f = FACTORS[name]
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and f.low <= value <= f.high):
+        if not (math.isfinite(value) and f.low <= value <= f.high):
             raise UsageError(f"{name}={value} is out of range; {name} goes from {f.low:g} to {f.high:g} ({f.help})")
 
 

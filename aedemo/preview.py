@@ -17,13 +17,13 @@ from PIL import Image
 
 from .data import heldout_poses
 from .files import atomic_write
-from .images import grid, save_gif
+from .images import grid, save_gif, shorten
 from .metrics import psnr
 from .renderer import render
 
 
 def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> Image.Image:
-    """The faceswap-style preview on held-out poses, swapped columns marked synthetic."""
+    """The faceswap-style preview on held-out poses, the network's drawings marked synthetic."""
     a, b = list(identities)[:2]
     ida, idb = identities[a], identities[b]
     poses = heldout_poses(rows)
@@ -32,9 +32,11 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
     def swapped(src: str, dst: str) -> torch.Tensor:
         return pipeline.swap(frames[src].to(pipeline.device), to=dst, source=src).cpu()
 
-    columns = [(a, frames[a]), (f"{a}>{a}", swapped(a, a)), (f"{a}>{b}", swapped(a, b)), (f"{b} truth", frames[b]),
-               (b, frames[b]), (f"{b}>{b}", swapped(b, b)), (f"{b}>{a}", swapped(b, a)), (f"{a} truth", frames[a])]
-    return grid(columns, scale=2, synthetic={1, 2, 5, 6}, gap_after={3},  # the columns with ">" are made up
+    sa, sb = shorten(a, 8), shorten(b, 8)  # labels name two characters: both must show
+    columns = [(sa, frames[a]), (f"{sa}>{sa}", swapped(a, a)), (f"{sa}>{sb}", swapped(a, b)),
+               (f"{sb} truth", frames[b]), (sb, frames[b]), (f"{sb}>{sb}", swapped(b, b)),
+               (f"{sb}>{sa}", swapped(b, a)), (f"{sa} truth", frames[a])]
+    return grid(columns, scale=2, synthetic={1, 2, 5, 6}, gap_after={3},  # the network drew the columns with ">"
                 title=title or f"held-out poses: A = {a}, B = {b}")
 
 

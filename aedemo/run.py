@@ -47,14 +47,13 @@ class Run:
         """This run's name for `name`, given exactly, in any case, or as the path of its spec file
         (UsageError with a hint if it is none of them; `option` names the option in the message)."""
         if not isinstance(name, str):
-            raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r}, "
-                             f"not a {type(name).__name__}")
+            raise UsageError(f"name an identity as text, e.g. {next(iter(self.identities))!r} "
+                             f"(got {type(name).__name__})")
         by_case = {n.lower(): n for n in self.identities}
+        if name.endswith(".json"):  # the spec file a character came from; a missing file says so
+            name = load_spec(name).name
         if name.lower() in by_case:
             return by_case[name.lower()]
-        from_spec = load_spec(name).name if name.endswith(".json") and Path(name).is_file() else None
-        if from_spec in self.identities:
-            return from_spec
         raise UsageError(f"{option + ' ' if option else ''}{name!r} is not in this run"
                          f"{closest_names(name, self.identities)} (its identities: {', '.join(self.identities)})")
 
@@ -70,10 +69,12 @@ class Run:
             raise UsageError(f"expected frames of shape (n, 3, {s}, {s}) with n >= 1, got {tuple(frames.shape)}")
         if not frames.is_floating_point():
             raise UsageError(f"frames must be floats in [0, 1], not {frames.dtype} (divide 0-255 pictures by 255)")
+        if not torch.isfinite(frames).all():
+            raise UsageError("frames hold NaN or infinite values")
         low, high = float(frames.min()), float(frames.max())
         if low < -0.01 or high > 1.01:
             raise UsageError(f"frames must be in [0, 1], these go from {low:.3g} to {high:.3g} "
-                             "(divide 0-255 pictures by 255)")
+                             + ("(divide 0-255 pictures by 255)" if high > 2 else "(clamp them to [0, 1])"))
         return frames
 
     def swap(self, frames: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:

@@ -161,3 +161,9 @@ def test_pose_builders_check_their_arguments():
         with pytest.raises(UsageError, match="at least 1"):
             sample_poses(bad)
     assert sample_poses(3, seed=0, fixed={"mouth_open": 1.0})["mouth_open"].eq(1.0).all()
+    import numpy as np
+    assert sample_poses(np.int64(2), fixed={"x": np.float32(0.1)})["x"].shape == (2,)  # numpy numbers are numbers
+    with pytest.raises(UsageError, match="x must be a number"):
+        sample_poses(1, fixed={"x": "0.1"})
+    with pytest.raises(UsageError, match="must be a dict"):
+        sample_poses(1, fixed=["x"])

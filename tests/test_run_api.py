@@ -30,6 +30,8 @@ def test_sample_swaps_and_says_what_it_is(sample, frames):
     (lambda f: f[0], "got (3, 64, 64)"),
     (lambda f: f[:0], "got (0, 3, 64, 64)"),
     (lambda f: list(f), "not a list"),
+    (lambda f: f * float("nan"), "NaN or infinite"),
+    (lambda f: f - 0.4, "(clamp them to [0, 1])"),
 ])
 def test_bad_frames_are_named(sample, frames, bad, words):
     with pytest.raises(UsageError) as error:
@@ -42,5 +44,7 @@ def test_bad_targets_and_devices_are_named(sample, frames):
         sample.swap(frames, to="robo")
     with pytest.raises(UsageError, match="as text, e.g. 'blob'"):
         sample.swap(frames, to=aedemo.IDENTITIES["robot"])
+    with pytest.raises(UsageError, match="no spec file at nowhere.json"):
+        sample.swap(frames, to="nowhere.json")
     with pytest.raises(UsageError, match="auto, cpu, cuda or mps"):
         aedemo.load_run("samples/blob-robot", device="gpu")
