@@ -265,7 +265,7 @@ def sample_hint() -> str:
 
 
 def read_config(path: Path):
-    """The TrainConfig saved in a run folder, or RunError naming what is wrong."""
+    """The TrainConfig saved in a run folder: UsageError if there is no run there, RunError if it is damaged."""
     from .train import TrainConfig, check_config
     path = Path(path)
     if path.is_file():
@@ -273,6 +273,8 @@ def read_config(path: Path):
     if not path.is_dir():
         raise UsageError(f"no run folder at {path}; `aedemo train --out {path}` makes one{sample_hint()}")
     file = path / "config.json"
+    if not file.is_file() and (path / "checkpoint.pt").exists():  # a run whose settings were lost: damaged
+        raise RunError(f"{file} is missing: without the run's settings its checkpoint cannot be read")
     if not file.is_file():
         raise UsageError(f"{path} is not a run folder (no config.json); make one with `aedemo train`{sample_hint()}")
     try:
