@@ -107,10 +107,13 @@ camera or program made it and how it was edited; anyone can check the signature,
 missing record is a warning sign. <b>Watermarks</b> hide a signal in the pixels of generated
 pictures that a matching tool can find later, even after the file's metadata is stripped.</p>
 <h3>How aedemo labels what it makes</h3>
-<p>aedemo only draws cartoon characters: it has no way to load a photo of a face. Every swapped
-picture carries a visible <b class="red">synthetic</b> tag; every PNG that shows a swap carries
-text metadata (<code>Synthetic: true</code> and a description), and every GIF a comment saying it
-is a synthetic image made by aedemo. Metadata is easy to strip, which is why the visible tag is there
-too, and why real systems sign their records instead.</p>
+<p>aedemo draws cartoon characters. No command feeds a picture file to the network: the commands
+take character names, spec files and run folders. Its Python functions take any tensor, so
+nothing stops a programmer from passing them a photo, and what comes back is a plain tensor with
+no label. Every swapped picture aedemo writes carries a visible <b class="red">synthetic</b> tag;
+every PNG that shows a swap carries text metadata (<code>Synthetic: true</code> and a
+description), and every GIF a comment saying it is a synthetic image made by aedemo. Metadata is
+easy to strip, which is why the visible tag is there too, and why real systems sign their records
+instead.</p>
 </div>
 """
