@@ -20,6 +20,7 @@ import io
 import json
 import pickle
 import time
+import warnings
 from dataclasses import asdict, dataclass
 
 import torch
@@ -212,7 +213,9 @@ def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
     path, key = run.path / "readouts.pt", fingerprint(identities, size, cfg)
     if path.exists():
         try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
+            with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our line says enough
+                warnings.simplefilter("ignore")
+                saved = torch.load(path, map_location="cpu", weights_only=True)
             if saved.get("fingerprint") == key:
                 net = new_readouts(list(identities), size, cfg)
                 net.load_state_dict(saved["state"])
