@@ -5,6 +5,7 @@ refused without running anything; bad arguments and full disks give one `error:`
 """
 import builtins
 import errno
+import functools
 import io
 import json
 import math
@@ -16,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -207,14 +209,59 @@ def hostile_checkpoints(marker: Path) -> dict:
     }
 
 
+def load_naively(paths: list[Path]) -> None:
+    """Unpickle files the unsafe way (weights_only=False), in another process, as a careless program would."""
+    code = ("import sys, torch\nfor path in sys.argv[1:]:\n    try:\n"
+            "        torch.load(path, weights_only=False)\n    except Exception:\n        pass")
+    subprocess.run([sys.executable, "-c", code, *map(str, paths)], capture_output=True, timeout=120, check=False)
+
+
 def test_hostile_payloads_are_live(tmp_path):
-    """Sanity check of the test itself: unpickled naively, each payload does run."""
+    """Sanity check of the test itself: unpickled naively, each payload does run, the ones wrapped
+    by torch.save as well as the bare pickles."""
+    names = list(hostile_checkpoints(tmp_path / "ran"))
+    files = []
+    for i, name in enumerate(names):
+        files.append(tmp_path / f"payload{i}.pt")
+        files[-1].write_bytes(hostile_checkpoints(tmp_path / f"ran{i}")[name])
+    load_naively(files)
+    assert [name for i, name in enumerate(names) if not (tmp_path / f"ran{i}").exists()] == []
+
+
+def test_hostile_best_checkpoint_runs_nothing(tmp_path, base_run):
+    """load_run(path, best=True) reads checkpoint.best.pt: it is refused the same way."""
     marker = tmp_path / "ran"
-    for name, data in hostile_checkpoints(marker).items():
-        if name.startswith("bare"):
-            pickle.loads(data)
-            assert marker.exists(), name
-            marker.unlink()
+    for i, (name, data) in enumerate(hostile_checkpoints(marker).items()):
+        run = copy_run(base_run, tmp_path / f"run{i}")
+        (run / "checkpoint.best.pt").write_bytes(data)
+        with pytest.raises(RunError, match="checkpoint.best.pt was refused") as caught:
+            load_run(run, best=True)
+        assert "nothing in it was run" in str(caught.value) and "\n" not in str(caught.value), name
+        assert not marker.exists(), f"{name}: the payload ran"
+        assert load_run(run).step == 2   # the latest checkpoint still loads
+
+
+def test_hostile_readouts_cache_runs_nothing_and_is_trained_again(tmp_path, base_run, monkeypatch):
+    """`aedemo evaluate` reads RUN/readouts.pt: a hostile one is not run but replaced, and the run is scored."""
+    import aedemo.evaluate
+    import aedemo.readouts
+    quick = aedemo.readouts.ReadoutConfig   # a few steps and poses: this test is about the file, not the scores
+    monkeypatch.setattr(aedemo.readouts, "ReadoutConfig", lambda **kw: quick(**{"steps": 2, **kw}))
+    monkeypatch.setattr(aedemo.evaluate, "EvalConfig", functools.partial(aedemo.evaluate.EvalConfig, n=8,
+                                                                         blur_samples=2, mean_samples=8))
+    marker = tmp_path / "ran"
+    for i, (name, data) in enumerate(hostile_checkpoints(marker).items()):
+        run = copy_run(base_run, tmp_path / f"run{i}")
+        (run / "readouts.pt").write_bytes(data)
+        with warnings.catch_warnings(record=True) as warned:   # in a terminal, torch's warnings would show
+            warnings.simplefilter("always")
+            result = invoke("evaluate", run)
+        assert result.exit_code == 0, (name, result.output)
+        assert not marker.exists(), f"{name}: the payload ran"
+        assert [str(w.message) for w in warned] == [], name
+        assert "readouts.pt is damaged; training the readouts again" in result.stderr.splitlines(), name
+        assert json.loads((run / "metrics.json").read_text())["readouts"]["identity_accuracy"] >= 0
+        assert set(torch.load(run / "readouts.pt", weights_only=True)) >= {"fingerprint", "state"}
 
 
 COMMANDS = {
