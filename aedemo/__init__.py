@@ -9,6 +9,17 @@
 
 Names are loaded on first use, so `import aedemo` (and `aedemo --help`) stays fast and does
 not import torch until something needs it.
+
+To read how the swap works, in this order:
+    identities.py, poses.py, renderer.py   the characters, their poses, and drawing them
+    model.py                               one shared encoder, one decoder per character
+    align.py, pipeline.py                  find the face, crop it, swap it, paste it back
+    data.py, train.py                      how the model learns (config.py: every setting)
+    run.py                                 a trained run, ready to swap
+    metrics.py, evaluate.py                every swap scored against the true swap
+Around them: speed.py (what makes training fast), watch.py (progress and the clock), folder.py
+and checkpoint.py (what a run keeps on disk), readouts.py and explain.py (what the networks
+know), ablate.py and demo.py (the whole lesson), and lesson/ (the pictures and the report page).
 """
 import importlib
 

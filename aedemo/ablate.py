@@ -20,13 +20,14 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from .config import TrainConfig
 from .data import heldout_poses
 from .evaluate import EvalConfig, evaluate
 from .files import write_text
-from .images import grid, save_png, shorten
+from .lesson.images import grid, save_png, shorten
+from .lesson.texts import VARIANT_MEANING
 from .renderer import render
-from .texts import VARIANT_MEANING
-from .train import TrainConfig, train
+from .train import train
 
 VARIANTS = {
     "shared": {},

@@ -156,7 +156,7 @@ class Aligner(nn.Module):
         """(n, landmarks, h, w) log-probabilities of where each landmark is."""
         if frames.shape[-1] != ALIGNER_SIZE:
             frames = F.interpolate(frames, size=(ALIGNER_SIZE, ALIGNER_SIZE), mode="bilinear", antialias=True)
-        heat = self.net(frames.contiguous(memory_format=torch.channels_last)).float()
+        heat = self.net(frames).float()
         n, k, h, w = heat.shape
         return heat.flatten(2).log_softmax(-1).view(n, k, h, w)
 

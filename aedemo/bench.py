@@ -13,10 +13,12 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from .config import TrainConfig, check, with_identities
 from .identities import IDENTITIES
 from .poses import sample_poses
 from .renderer import render
-from .train import TrainConfig, Trainer, autocast_dtype, check_config, pick_device
+from .speed import autocast_dtype, pick_device
+from .train import new_state, train_step
 
 
 def timed(fn, seconds: float, min_reps: int = 3) -> float:
@@ -46,17 +48,18 @@ def matmul_peak(dtype: torch.dtype, device: torch.device, n: int = 2048, seconds
 
 def train_speed(cfg: TrainConfig, device: torch.device, steps: int = 12) -> dict:
     """Training images/s and achieved GFLOP/s for one recipe."""
-    check_config(cfg)
-    trainer = Trainer(cfg, device)
-    trainer.train_step()  # warm-up
+    cfg = with_identities(cfg)
+    check(cfg)
+    state, dtype = new_state(cfg, device), autocast_dtype(cfg.precision, device)
+    train_step(state, dtype)  # warm-up
     with FlopCounterMode(display=False) as counter:
-        trainer.train_step()
+        train_step(state, dtype)
     flops = counter.get_total_flops()
     start = time.perf_counter()
     for _ in range(steps):
-        trainer.train_step()
+        train_step(state, dtype)
     seconds = (time.perf_counter() - start) / steps
-    images = cfg.batch * len(trainer.identities)
+    images = cfg.batch * len(state.identities)
     return {"img_per_s": images / seconds, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9}
 
 
@@ -69,7 +72,7 @@ def bench(device_name: str = "auto", quick: bool = False) -> dict:
               "render_img_per_s_64px": render_speed(seconds=seconds)}
     for label, precision in (("fp32", "fp32"), ("bf16", "bf16")):
         cfg = TrainConfig(precision=precision, device=device_name)
-        if precision == "bf16" and autocast_dtype(TrainConfig(precision="auto"), device) is None:
+        if precision == "bf16" and autocast_dtype("auto", device) is None:
             result[f"train_{label}"] = None  # not supported fast here
             continue
         dtype = torch.float32 if precision == "fp32" else torch.bfloat16

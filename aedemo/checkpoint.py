@@ -1,7 +1,8 @@
 """Checkpoints: weights, optimiser, step, random state, frame pool poses and config in one file.
 
-    save_checkpoint("runs/x/checkpoint.pt", trainer, elapsed=12.5, best_loss=0.01)
-    state = load_checkpoint("runs/x/checkpoint.pt")    # refuses anything that is not ours
+    save_checkpoint("runs/x/checkpoint.pt", state, best_loss=0.01)   # state: an aedemo.train.TrainState
+    saved = load_checkpoint("runs/x/checkpoint.pt")    # refuses anything that is not ours
+    restore(state, "runs/x/checkpoint.pt")             # a resumed run goes on exactly where it stopped
 
 Saved atomically (a crash never leaves half a file) and loaded with `weights_only=True`, so a
 checkpoint can only ever contain tensors and plain data: a file that tries to run code when it
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from .data import saved_pools
 from .errors import RunError
 from .files import atomic_write
 
@@ -26,22 +28,23 @@ KINDS = {"config": dict, "model": dict, "aligner": dict, "optimizer": dict, "ste
 TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
 
 
-def save_checkpoint(path: str | Path, trainer, elapsed: float, best_loss: float) -> Path:
-    """Write the trainer's whole state to `path` atomically."""
-    state = {
+def save_checkpoint(path: str | Path, state, best_loss: float) -> Path:
+    """Write a training state's whole contents to `path` atomically."""
+    aligner = state.pipeline.aligner
+    saved = {
         "format": FORMAT,
-        "config": trainer.cfg.to_dict(),
-        "model": trainer.model.state_dict(),
-        "aligner": trainer.aligner.state_dict() if trainer.aligner is not None else {},
-        "optimizer": trainer.optimizer.state_dict(),
-        "step": trainer.step,
-        "elapsed": float(elapsed),
-        "rng": trainer.gen.get_state(),
-        "pool": {name: pool.poses for name, pool in (trainer.pools or {}).items()},  # redrawn on resume
+        "config": state.cfg.to_dict(),
+        "model": state.pipeline.model.state_dict(),
+        "aligner": aligner.state_dict() if aligner is not None else {},
+        "optimizer": state.optimizer.state_dict(),
+        "step": state.step,
+        "elapsed": float(state.elapsed),
+        "rng": state.gen.get_state(),
+        "pool": {name: pool.poses for name, pool in (state.pools or {}).items()},  # redrawn on resume
         "best_loss": float(best_loss),
     }
     buffer = io.BytesIO()
-    torch.save(state, buffer)  # in memory first: a full disk then fails as a plain OSError, not inside torch
+    torch.save(saved, buffer)  # in memory first: a full disk then fails as a plain OSError, not inside torch
     with atomic_write(path) as f:
         f.write(buffer.getbuffer())
     return Path(path)
@@ -92,6 +95,24 @@ def load_weights(module: torch.nn.Module, weights: dict, what: str, path: Path) 
         raise RunError(f"{path}: the {what} weights do not match config.json"
                        f"{f' (first difference: {layer[:80]})' if layer else ''}; an edited config or a run from "
                        f"another version of aedemo? Train it again") from None
+
+
+def restore(state, path: Path) -> None:
+    """Put a checkpoint's weights, optimiser, random state and frame pools back into a training state."""
+    saved = load_checkpoint(path)
+    load_weights(state.pipeline.model, saved["model"], "model", path)
+    if state.pipeline.aligner is not None:
+        load_weights(state.pipeline.aligner, saved["aligner"], "aligner", path)
+    try:
+        state.optimizer.load_state_dict(saved["optimizer"])
+        state.gen.set_state(saved["rng"])
+        if saved.get("pool"):
+            state.pools = saved_pools(state.identities, state.cfg, state.pipeline.device, saved["pool"])
+    except (ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError) as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
+        raise RunError(f"{path}: optimiser, random state or frame pool does not fit ({first})") from None
+    state.step, state.elapsed = int(saved["step"]), float(saved["elapsed"])
+    state.best_loss = float(saved["best_loss"])
 
 
 def compact_checkpoint(src: str | Path, dst: str | Path) -> Path:

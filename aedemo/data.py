@@ -1,6 +1,6 @@
 """Training data: a rolling pool of rendered frames, cropped and jittered afresh each step.
 
-    pools = {name: FramePool.new(identity, cfg, device, gen) for name, identity in identities.items()}
+    pools = new_pools(identities, cfg, device, gen)          # or saved_pools(...) from a checkpoint's poses
     batch = make_batch(pools, cfg, gen, geometry, step)
     batch["blob"]["input"]     # the aligned crops the encoder sees (randomly warped with --warp)
     batch["blob"]["target"]    # the clean crops the decoder must draw
@@ -24,7 +24,7 @@ from .poses import FACTORS, HEAD_FACTORS, sample_poses
 from .renderer import render
 
 HELDOUT_SEED = 1_000_003   # held-out poses come from this seed and no other generator
-FRESH_SHARE = 4            # each step renders 1/4 of a batch afresh (fresh renders were a quarter of a step)
+FRESH_SHARE = 4            # each step renders 1/4 of a batch afresh: rendering costs a quarter
 POOL_STEPS = 80            # the pool holds the renders of the last 80 steps
 
 
@@ -92,6 +92,18 @@ class FramePool:
         """n frames drawn at random from the pool, with their poses."""
         pick = torch.randint(len(self.poses), (n,), generator=gen)
         return self.stack[pick], as_poses(self.poses[pick])
+
+
+def new_pools(identities: dict[str, Identity], cfg, device: torch.device, gen: torch.Generator) -> dict:
+    """A full pool of new renders for each character."""
+    return {name: FramePool.new(identity, cfg, device, gen) for name, identity in identities.items()}
+
+
+def saved_pools(identities: dict[str, Identity], cfg, device: torch.device, saved: dict) -> dict:
+    """The pools rendered again from the poses a checkpoint saved (ValueError if they do not fit)."""
+    if set(saved) != set(identities) or not all(isinstance(p, torch.Tensor) for p in saved.values()):
+        raise ValueError("the frame pool does not match this run")
+    return {name: FramePool(identity, cfg, device, saved[name].float()) for name, identity in identities.items()}
 
 
 def as_rows(poses: dict) -> torch.Tensor:

@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 
 from .ablate import DEMO_VARIANTS, ablate
-from .animate import write_swap
+from .config import TrainConfig, check, with_identities
 from .evaluate import evaluate
 from .explain import write_explain
-from .report import write_report
-from .train import TrainConfig, check_config, train
+from .lesson.animate import write_swap
+from .lesson.report import write_report
+from .train import train
 
 STEPS_NEEDED = 800  # the default recipe transfers expression after about this many steps (four seeds, 60 s)
 
@@ -32,8 +33,8 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
          ablation_seconds: float = 10.0, log=print) -> dict:
     """Run the lesson end to end; returns paths and the three-line summary."""
     start = time.monotonic()
-    cfg = TrainConfig(a=a, b=b, time=seconds)
-    check_config(cfg)
+    cfg = with_identities(TrainConfig(a=a, b=b, time=seconds))
+    check(cfg)
     wanted, out = Path(out), free_folder(Path(out))
     log(f"1/6 training into {out}" + (f" ({wanted} already holds a run)" if out != wanted else ""))
     run = train(cfg, out=out, log=log)

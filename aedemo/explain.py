@@ -24,6 +24,7 @@ from .data import HELDOUT_SEED, heldout_poses
 from .errors import UsageError
 from .files import atomic_write, write_text
 from .identities import closest_names
+from .metrics import r2_score
 from .poses import FACTORS, HEAD_FACTORS
 from .renderer import render
 
@@ -172,18 +173,13 @@ def fit_linear(x: torch.Tensor, y: torch.Tensor, ridge: float):
     return lambda v: design(v) @ weights
 
 
-def r2(pred: torch.Tensor, true: torch.Tensor) -> float:
-    """Coefficient of determination: 1 = perfect, 0 = no better than the mean."""
-    return 1.0 - float((pred - true).pow(2).sum() / (true - true.mean()).pow(2).sum())
-
-
 def probe_factors(codes: torch.Tensor, factors: dict, train: torch.Tensor, test: torch.Tensor,
                   ridge: float = 1e-3) -> dict[str, float]:
     """Test R² of each factor read from the code by one linear regression shared by all characters."""
     names = list(factors)
     y = torch.stack([factors[k].double() for k in names], 1)
     pred = fit_linear(codes[train], y[train], ridge)(codes[test])
-    return {k: r2(pred[:, i], y[test, i]) for i, k in enumerate(names)}
+    return {k: r2_score(pred[:, i], y[test, i]) for i, k in enumerate(names)}
 
 
 def probe_identity(codes: torch.Tensor, labels: torch.Tensor, train: torch.Tensor, test: torch.Tensor,

@@ -197,20 +197,3 @@ def get_identity(name_or_path: str | Identity) -> Identity:
         return load_spec(name_or_path)
     raise SpecError(f"unknown identity {name_or_path!r}{closest_names(name_or_path, IDENTITIES)} "
                     f"(built-in: {', '.join(IDENTITIES)}; or give a path to a .json spec)")
-
-
-def random_identity(gen, name: str = "random") -> Identity:
-    """A random character (for training the aligner on every kind of face, and for tests)."""
-    import torch
-
-    def pick(options):
-        return options[int(torch.randint(len(options), (1,), generator=gen))]
-
-    def color(low=0, high=256):
-        return tuple(int(c) for c in torch.randint(low, high, (3,), generator=gen))
-
-    extras = [e for e in EXTRAS if torch.rand(1, generator=gen) < 0.2]
-    return Identity(name=name, head=pick(HEADS), skin=color(60), outline=color(0, 90), accent=color(),
-                    eye_color=color(0, 200), mouth_color=color(0, 200), eye_shape=pick(EYE_SHAPES),
-                    eye_size=round(0.22 + 0.16 * float(torch.rand(1, generator=gen)), 3),
-                    mouth_style=pick(MOUTH_STYLES), extras=tuple(extras))

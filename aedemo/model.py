@@ -3,7 +3,7 @@
     model = SwapAutoencoder(ModelConfig(crop=32, latent=32), ["blob", "robot"])
     code = model.encode(crops)                 # (n, latent): what the identities share
     blob_again = model.decode(code, "blob")    # reconstruction
-    robot_doing_it = model.swap(crops, to="robot")
+    robot_doing_it = model.decode(code, "robot")   # the swap: A's code, B's decoder
 
 The encoder sees every identity, so its code can only describe what they have in common:
 gaze, blinks, mouth, smile (and any alignment error left in the crop). Each decoder learns to
@@ -33,20 +33,11 @@ class ModelConfig:
         return asdict(self)
 
 
-class GroupNorm(nn.GroupNorm):
-    """GroupNorm that normalises in the default memory layout: convs run fastest channels-last
-    on CPU, but torch's channels-last GroupNorm backward is several times slower."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalise x and hand it back channels-last."""
-        return super().forward(x.contiguous()).contiguous(memory_format=torch.channels_last)
-
-
 def conv_block(cin: int, cout: int, norm: bool, down: bool) -> nn.Sequential:
     """3x3 conv (stride 2 when down), optional GroupNorm, LeakyReLU."""
     layers = [nn.Conv2d(cin, cout, 3, stride=2 if down else 1, padding=1)]
     if norm:
-        layers.append(GroupNorm(8, cout))
+        layers.append(nn.GroupNorm(8, cout))
     layers.append(nn.LeakyReLU(0.1))
     return nn.Sequential(*layers)
 
@@ -67,7 +58,6 @@ class Encoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Encode a batch of crops."""
-        x = x.contiguous(memory_format=torch.channels_last)
         return self.to_code(self.features(x).flatten(1))
 
 
@@ -78,7 +68,7 @@ class Decoder(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         w, self.crop = cfg.width, cfg.crop
-        last = 8 * max(1, w // 16)  # the full-size layer is the costliest: half the channels, more steps a minute
+        last = 8 * max(1, w // 16)  # the full-size layer has fewer channels: it is the costliest
         self.side = -(-cfg.crop // 8)
         self.from_code = nn.Linear(cfg.latent, 4 * w * self.side * self.side)
         self.up = nn.Sequential(
@@ -128,10 +118,6 @@ class SwapAutoencoder(nn.Module):
     def decode_with_mask(self, code: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw `identity` from a code, with the mask of where it drew the character."""
         return self.decoders[identity](code)
-
-    def swap(self, x: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
-        """Encode crops of `source` and decode them as `to`."""
-        return self.decode(self.encode(x, source), to)
 
     def forward(self, x: torch.Tensor, identity: str) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruct crops of `identity` and their masks (what training optimises)."""

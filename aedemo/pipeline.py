@@ -1,6 +1,6 @@
 """The whole swap on frames: extract (align) -> encode -> decode as the target -> convert (paste).
 
-    pipe = Pipeline(model, aligner, geometry, size=64)
+    pipe = build_pipeline(cfg, device)               # untrained: model, aligner and crop geometry of a run
     out = pipe.swap(frames, to="robot")              # whole frames in, whole frames out
     crops, head = pipe.extract(frames)               # the aligned crops the autoencoder sees
 
@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import torch
 
-from .align import Aligner, Geometry, crop, paste
-from .model import SwapAutoencoder
+from .align import Aligner, Geometry, crop, crop_geometry, paste
+from .config import TrainConfig
+from .identities import identity_from_dict
+from .model import ModelConfig, SwapAutoencoder
+from .speed import fast_layout
 
 
 class Pipeline:
@@ -63,3 +66,21 @@ class Pipeline:
             return torch.cat(out)
         finally:
             self.model.train(was_training)
+
+
+def model_config(cfg: TrainConfig) -> ModelConfig:
+    """The architecture part of a run's settings."""
+    return ModelConfig(crop=cfg.crop if cfg.aligned else cfg.size, latent=cfg.latent, width=cfg.width,
+                       encoders=cfg.encoders, norm=cfg.norm)
+
+
+def build_pipeline(cfg: TrainConfig, device: torch.device) -> Pipeline:
+    """A run's model, aligner and crop geometry, freshly initialised from its seed (training starts
+    here; loading a run builds the same and then loads the weights)."""
+    identities = [identity_from_dict(spec) for spec in cfg.identities.values()]
+    with torch.random.fork_rng(devices=[]):  # weight init: seeded, global state left as it was
+        torch.manual_seed(cfg.seed)
+        model = fast_layout(SwapAutoencoder(model_config(cfg), cfg.names()).to(device))
+        aligner = fast_layout(Aligner().to(device)) if cfg.aligned else None
+    geometry = crop_geometry(identities) if cfg.aligned else None
+    return Pipeline(model, aligner, geometry, cfg.size)

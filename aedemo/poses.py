@@ -186,7 +186,6 @@ def parse_settings(settings: list[str] | tuple[str, ...]) -> dict[str, float]:
         if not sep or not name:
             raise UsageError(f"--set needs FACTOR=VALUE, like mouth_open=0.8; got {item!r}")
         if name not in FACTORS:
-            from .identities import closest_names
             raise UsageError(f"unknown factor {name!r}{closest_names(name, FACTORS)} (factors: {', '.join(FACTORS)})")
         try:
             value = float(text)

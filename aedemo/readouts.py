@@ -14,7 +14,6 @@ on the held-out poses.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -34,6 +33,7 @@ from .identities import Identity, identity_to_dict
 from .metrics import r2_score
 from .poses import FACTORS, HEAD_FACTORS, cat_poses, index_poses, make_generator, sample_poses
 from .renderer import render
+from .speed import one_thread
 
 VISIBLE_EYE = 0.5   # gaze is only scored where the eyes are at least half open (shut eyes hide it)
 
@@ -104,18 +104,6 @@ def unscaled(values: torch.Tensor, names=tuple(FACTORS)) -> dict:
     index = [list(FACTORS).index(k) for k in names]
     values = values * SPAN[index].to(values.device) + LOW[index].to(values.device)
     return {k: values[:, j] for j, k in enumerate(names)}
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run torch on one CPU thread for a while: work this small is about as fast on one, and
-    several threads on a busy CPU wait for each other (here 8-17x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def new_readouts(names: list[str], size: int, cfg: ReadoutConfig) -> Readouts:

@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .align import Aligner, crop_geometry
 from .checkpoint import load_checkpoint, load_weights
 from .errors import UsageError
+from .folder import read_config
 from .identities import Identity, closest_names, identity_from_dict, load_spec
 from .model import SwapAutoencoder
-from .pipeline import Pipeline
-from .runfolder import read_config
-from .train import pick_device
+from .pipeline import Pipeline, build_pipeline
+from .speed import pick_device
 
 
 class Run:
@@ -84,10 +83,6 @@ class Run:
         source = None if source is None else self.identity(source)
         return self.pipeline.swap(frames, to=self.identity(to), source=source)
 
-    def reconstruct(self, frames: torch.Tensor, identity: str) -> torch.Tensor:
-        """Frames of `identity` passed through its own decoder."""
-        return self.swap(frames, to=identity, source=identity)
-
 
 def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = False) -> Run:
     """Load a run folder (config.json + checkpoint.pt, or checkpoint.best.pt with best=True)."""
@@ -96,14 +91,10 @@ def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = 
     config = read_config(path)
     file = path / ("checkpoint.best.pt" if best else "checkpoint.pt")
     state = load_checkpoint(file)
-    identities = [identity_from_dict(s) for s in config.identities.values()]
-    model = SwapAutoencoder(config.model_config(), [i.name for i in identities])
-    load_weights(model, state["model"], "model", file)
-    aligner = None
-    if config.aligned:
-        aligner = Aligner()
-        load_weights(aligner, state["aligner"], "aligner", file)
-        aligner.to(device).eval()
-    model.to(device).eval()
-    geometry = crop_geometry(identities) if config.aligned else None
-    return Run(path, config, Pipeline(model, aligner, geometry, config.size), int(state["step"]))
+    pipeline = build_pipeline(config, device)
+    load_weights(pipeline.model, state["model"], "model", file)
+    if pipeline.aligner is not None:
+        load_weights(pipeline.aligner, state["aligner"], "aligner", file)
+        pipeline.aligner.eval()
+    pipeline.model.eval()
+    return Run(path, config, pipeline, int(state["step"]))

@@ -1,4 +1,4 @@
-"""`aedemo demo` (the whole lesson) and `aedemo ablate` (what each ingredient is worth)."""
+"""`aedemo demo`: the whole lesson in one command."""
 from __future__ import annotations
 
 import click
@@ -32,37 +32,3 @@ def demo(out, time_s, a, b, ablation_time):
     for line in result["summary"]:
         click.echo(line, err=True)
     click.echo(str(result["report"]))
-
-
-@click.command()
-@click.option("--time", "time_s", default=20.0, show_default=True, type=float, help="Training seconds per variant.")
-@click.option("--out", default="runs/ablation", show_default=True, type=click.Path(file_okay=False))
-@click.option("--a", "a", default="blob", show_default=True, metavar="NAME")
-@click.option("--b", "b", default="robot", show_default=True, metavar="NAME")
-@click.option("--variant", "variants", multiple=True, metavar="NAME",
-              help="Only these variants: shared, separate, no-align, warp, latent-4 (repeatable).")
-def ablate(time_s, out, a, b, variants):
-    """Train variants of the recipe with equal budgets and compare their swaps.
-
-    \b
-    Examples:
-      aedemo ablate --time 20
-      aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share
-    """
-    from pathlib import Path
-
-    from aedemo.ablate import VARIANTS, format_ablation
-    from aedemo.ablate import ablate as run_ablation
-    from aedemo.errors import UsageError
-    from aedemo.identities import closest_names
-
-    for v in variants:
-        if v not in VARIANTS:
-            raise UsageError(f"unknown variant {v!r}{closest_names(v, VARIANTS)} (variants: {', '.join(VARIANTS)})")
-    if not 0 < time_s <= 3600:
-        raise UsageError("--time must be a positive number of seconds (at most 3600)")
-    if (Path(out) / "ablation.json").exists():
-        raise UsageError(f"{out} already holds an ablation; choose another --out")
-    table = run_ablation(time_s, out, a, b, variants=variants or tuple(VARIANTS), log=lambda m: click.echo(m, err=True))
-    click.echo(format_ablation(table))
-    click.echo(f"wrote {Path(out) / 'ablation.json'} and ablation.png", err=True)

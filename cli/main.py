@@ -77,8 +77,8 @@ def main():
     cli.main()
 
 
-from . import demo, draw, lesson, swap, train  # command modules import click only
+from . import ablate, bench, demo, evaluate, explain, identities, render, report, swap, train  # click only
 
-for command in (draw.identities, draw.render, train.train, train.bench, swap.swap, swap.evaluate,
-                lesson.explain, lesson.report, demo.demo, demo.ablate):
+for command in (identities.identities, render.render, train.train, bench.bench, swap.swap, evaluate.evaluate,
+                explain.explain, report.report, demo.demo, ablate.ablate):
     cli.add_command(command)

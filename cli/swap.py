@@ -1,4 +1,4 @@
-"""Commands that use a trained run: `swap` (an animation) and `evaluate` (the scores)."""
+"""`aedemo swap`: animate a swap beside the true swap."""
 from __future__ import annotations
 
 import click
@@ -32,9 +32,9 @@ def swap(run, source, target, motion, frames, out):
     """
     from pathlib import Path
 
-    from aedemo.animate import pick_pair, write_swap
     from aedemo.errors import UsageError
     from aedemo.files import output_path
+    from aedemo.lesson.animate import pick_pair, write_swap
     from aedemo.run import load_run
 
     if not 2 <= frames <= 240:
@@ -47,31 +47,3 @@ def swap(run, source, target, motion, frames, out):
             f"{source}'s own decoder redraws it: a reconstruction, not a swap")
     click.echo(f"wrote {path}: {source} {motion}s, {what} ({frames} frames)", err=True)
     click.echo(str(path))
-
-
-@click.command()
-@click.argument("run", type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
-def evaluate(run, as_json):
-    """Score every swap against the true swap, beside baselines; write RUN/metrics.json.
-
-    For each ordered pair of the run's characters, on fixed held-out poses: PSNR and SSIM
-    (whole image and eyes+mouth) of the swap and of four baselines (copy the input, mean
-    image, and two that know the head pose but not the expression), how much the swap's
-    face varies with expression, and what small readout networks read from it.
-
-    \b
-    Examples:
-      aedemo evaluate runs/blob-robot
-      aedemo evaluate runs/blob-robot --json > metrics.json
-    """
-    import json
-
-    from aedemo.evaluate import evaluate as run_evaluation
-    from aedemo.evaluate import format_table
-    from aedemo.run import load_run
-
-    loaded = load_run(run)
-    metrics = run_evaluation(loaded, log=lambda message: click.echo(message, err=True))
-    click.echo(f"wrote {loaded.path / 'metrics.json'}", err=True)
-    click.echo(json.dumps(metrics, indent=2) if as_json else format_table(metrics))

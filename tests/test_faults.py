@@ -24,11 +24,12 @@ import torch
 from aedemo.cli.main import cli
 from click.testing import CliRunner
 
+import aedemo.train
 from aedemo.checkpoint import load_checkpoint, save_checkpoint
+from aedemo.config import TrainConfig, check, with_identities
 from aedemo.errors import RunError
 from aedemo.run import load_run
-from aedemo.runfolder import RunWriter
-from aedemo.train import TrainConfig, Trainer, check_config, train
+from aedemo.train import new_state, train
 
 TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 2, "time": None}
 TINY_CLI = ["--size", "32", "--crop", "24", "--batch", "4", "--latent", "8", "--save-every", "2"]
@@ -455,18 +456,18 @@ def test_exploding_loss_stops_and_keeps_last_good_checkpoint(tmp_path, base_run,
     """A huge but finite loss stops the run with advice; the checkpoint it saved last is intact."""
     run = copy_run(base_run, tmp_path / "run")
     saved = {}
-    real_save, real_step = RunWriter.save, Trainer.train_step
+    real_save, real_step = aedemo.train.save, aedemo.train.train_step
 
-    def recording_save(self, trainer, elapsed, loss):
-        real_save(self, trainer, elapsed, loss)
-        saved.update(step=trainer.step, bytes=(self.path / "checkpoint.pt").read_bytes())
+    def recording_save(state, folder, interval, **kw):
+        real_save(state, folder, interval, **kw)
+        saved.update(step=state.step, bytes=folder.checkpoint.read_bytes())
 
-    def exploding(self):
-        losses = real_step(self)
-        return {**losses, "loss_blob": 3e7} if self.step >= 7 else losses
+    def exploding(state, dtype):
+        losses = real_step(state, dtype)
+        return {**losses, "loss_blob": 3e7} if state.step >= 7 else losses
 
-    monkeypatch.setattr(RunWriter, "save", recording_save)
-    monkeypatch.setattr(Trainer, "train_step", exploding)
+    monkeypatch.setattr(aedemo.train, "save", recording_save)
+    monkeypatch.setattr(aedemo.train, "train_step", exploding)
     line = one_line_error(invoke("train", "--out", run, "--resume", "--steps", "20", "--save-every", "2"), 1)
     assert "diverged at step 7" in line and "--lr" in line
     assert saved["step"] == 6, "the run saved its good steps before the loss exploded"
@@ -524,13 +525,13 @@ class FillsUp:
 def test_disk_full_halfway_through_a_checkpoint(tmp_path, base_run, monkeypatch):
     run = copy_run(base_run, tmp_path / "run")
     before = (run / "checkpoint.pt").read_bytes()
-    cfg = TrainConfig(**TINY, steps=4)
-    check_config(cfg)
-    trainer = Trainer(cfg, torch.device("cpu"))
+    cfg = with_identities(TrainConfig(**TINY, steps=4))
+    check(cfg)
+    state = new_state(cfg, torch.device("cpu"))
     real_fdopen = os.fdopen
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: FillsUp(real_fdopen(*a, **k), room=4096))
     with pytest.raises(RunError, match="No space left on device") as info:
-        save_checkpoint(run / "checkpoint.pt", trainer, elapsed=1.0, best_loss=1.0)
+        save_checkpoint(run / "checkpoint.pt", state, best_loss=1.0)
     assert "\n" not in str(info.value)
     assert (run / "checkpoint.pt").read_bytes() == before and temp_files(run) == []
 

@@ -23,7 +23,7 @@ from aedemo.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 2}
-TRAIN_STEP = "aedemo.train.Trainer.train_step"        # one step of the swap model's training
+TRAIN_STEP = "aedemo.train.train_step"        # one step of the swap model's training
 READOUT_STEP = "aedemo.readouts.train_step"           # one step of the readouts evaluate trains first
 SWAP = "aedemo.run.Run.swap"                          # a trained run's swap: what scoring calls
 

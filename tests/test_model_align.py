@@ -25,8 +25,8 @@ def test_shapes_and_swap_uses_the_target_decoder():
     assert code.shape == (5, 16)
     rgb, mask = model.decode_with_mask(code, "robot")
     assert rgb.shape == (5, 3, 40, 40) and mask.shape == (5, 1, 40, 40)
-    assert torch.equal(model.swap(x, to="robot"), model.decoders["robot"](code)[0])
-    assert not torch.equal(model.swap(x, to="robot"), model.swap(x, to="blob"))
+    assert torch.equal(model.decode(model.encode(x), "robot"), model.decoders["robot"](code)[0])
+    assert not torch.equal(model.decode(code, "robot"), model.decode(code, "blob"))
 
 
 def test_mask_loss_never_changes_the_picture_path():
@@ -43,7 +43,7 @@ def test_separate_encoders_need_the_source():
     model = SwapAutoencoder(ModelConfig(crop=24, latent=8, width=8, encoders="separate"), ["blob", "robot"])
     with pytest.raises(ValueError):
         model.encode(torch.rand(1, 3, 24, 24))
-    assert model.swap(torch.rand(1, 3, 24, 24), to="robot", source="blob").shape == (1, 3, 24, 24)
+    assert model.decode(model.encode(torch.rand(1, 3, 24, 24), "blob"), "robot").shape == (1, 3, 24, 24)
 
 
 def test_similarity_fit_recovers_the_pose_exactly():

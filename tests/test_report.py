@@ -10,15 +10,15 @@ import torch
 from PIL import Image
 
 from aedemo.align import Aligner, crop_geometry
+from aedemo.config import TrainConfig, check
 from aedemo.errors import RunError, UsageError
 from aedemo.identities import IDENTITIES, identity_from_dict, identity_to_dict
-from aedemo.images import grid, save_gif, save_png
+from aedemo.lesson.images import grid, save_gif, save_png
+from aedemo.lesson.report import write_report
 from aedemo.model import SwapAutoencoder
-from aedemo.pipeline import Pipeline
+from aedemo.pipeline import Pipeline, model_config
 from aedemo.poses import sample_poses
 from aedemo.renderer import render
-from aedemo.report import write_report
-from aedemo.train import TrainConfig, check_config
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -27,7 +27,7 @@ def write_config(run: Path, identities: list) -> TrainConfig:
     """A config.json as training writes it, for these identities."""
     cfg = TrainConfig(a=identities[0].name, b=identities[1].name, size=32, crop=24)
     cfg.identities = {i.name: identity_to_dict(i) for i in identities}
-    check_config(cfg)
+    check(cfg)
     run.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["aedemo", "train", "--a", cfg.a, "--b", cfg.b, "--steps", "20", "--out", str(run)])
     (run / "config.json").write_text(json.dumps({"settings": cfg.to_dict(), "seed": 0, "steps_done": 20,
@@ -38,7 +38,7 @@ def write_config(run: Path, identities: list) -> TrainConfig:
 def untrained_pipeline(cfg: TrainConfig, identities: list) -> Pipeline:
     """A real pipeline with random weights: enough to draw every stage."""
     gen = torch.Generator().manual_seed(0)
-    model, aligner = SwapAutoencoder(cfg.model_config(), cfg.names()), Aligner()
+    model, aligner = SwapAutoencoder(model_config(cfg), cfg.names()), Aligner()
     with torch.no_grad():
         for p in [*model.parameters(), *aligner.parameters()]:
             p.copy_(torch.randn(p.shape, generator=gen) * 0.05)
@@ -177,7 +177,7 @@ def test_report_refuses_what_is_not_a_run(tmp_path):
 
 
 def test_untrusted_readouts_are_flagged_before_the_tables():
-    from aedemo.scoreboard import metrics_html
+    from aedemo.lesson.scoreboard import metrics_html
     swap = {"source": "blob", "target": "robot", "best_blind": "blur",
             "outputs": {"swap": {"psnr_features": 20.0, "factors": {"mouth_open": {"r2": 0.9}}}}}
     for trusted in (True, False):

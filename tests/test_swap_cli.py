@@ -13,8 +13,8 @@ from aedemo.cli.main import cli
 from click.testing import CliRunner
 from PIL import Image
 
-from aedemo.animate import swap_frames, write_swap
 from aedemo.identities import IDENTITIES
+from aedemo.lesson.animate import swap_frames, write_swap
 from aedemo.run import Run
 
 

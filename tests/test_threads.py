@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from aedemo.threads import RETRY, WINDOW, WINDOW_SECONDS, ThreadGuard
+from aedemo.speed import RETRY, WINDOW, WINDOW_SECONDS, ThreadGuard
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_steps_run_never_changes_threads(two_threads):
 def test_a_timed_run_leaves_the_thread_count_as_it_was(two_threads, tmp_path, monkeypatch):
     from aedemo.train import TrainConfig, train
     said = []
-    monkeypatch.setattr("aedemo.threads.SLOWDOWN", 0.0)  # any window counts as slow: the guard must act
+    monkeypatch.setattr("aedemo.speed.SLOWDOWN", 0.0)  # any window counts as slow: the guard must act
     cfg = TrainConfig(size=32, crop=24, batch=4, width=8, latent=8, save_every=50, time=3.0, steps=40)
     train(cfg, out=tmp_path / "run", progress=False, log=said.append)
     assert any("goes on with one thread" in line for line in said)

@@ -1,4 +1,4 @@
-"""Commands that explain a trained run: `explain` (inside the model) and `report` (the lesson page)."""
+"""`aedemo explain`: the layers, and what the shared code knows."""
 from __future__ import annotations
 
 import click
@@ -35,22 +35,3 @@ def explain(run, color_by, n):
     click.echo(format_explain(info))
     click.echo(f"\nfigure: {loaded.path / FIGURE_NAME}\ndata:   {loaded.path / JSON_NAME}")
     click.echo(f"next: aedemo report {loaded.path}", err=True)
-
-
-@click.command()
-@click.argument("run", type=click.Path())
-def report(run):
-    """Rebuild RUN/report.html, the lesson page, from what the run folder holds.
-
-    One self-contained file that works offline; sections whose files are missing say which
-    command makes them.
-
-    \b
-    Examples:
-      aedemo report runs/blob-robot
-    """
-    from aedemo.report import write_report
-
-    path = write_report(run)
-    click.echo(f"wrote {path}", err=True)
-    click.echo(str(path))

@@ -1,6 +1,6 @@
 """The fixed prose of the lesson page: section titles, what the numbers mean, responsible use.
 
-    from aedemo.texts import SECTIONS, RESPONSIBLE_USE
+    from aedemo.lesson.texts import SECTIONS, RESPONSIBLE_USE
     for key, title in SECTIONS: ...
 
 Kept apart from report.py so a teacher can read and edit the words in one place. Everything

@@ -1,6 +1,6 @@
 """Drawings for the lesson page: the model as an SVG diagram, the pipeline's real stages, charts.
 
-    from aedemo.diagram import model_svg, pipeline_stages
+    from aedemo.lesson.diagram import model_svg, pipeline_stages
     stages = pipeline_stages(blob, robot, pipeline, size=64)   # frames, crops, codes, swaps, truth
     svg = model_svg(stages, png_uri, "blob", "robot")        # shared encoder, two decoders, the swap
 
@@ -14,12 +14,12 @@ import math
 
 import torch
 
-from .align import crop
-from .identities import Identity
+from ..align import crop
+from ..identities import Identity
+from ..pipeline import Pipeline
+from ..poses import neutral_poses
+from ..renderer import render
 from .images import shorten
-from .pipeline import Pipeline
-from .poses import neutral_poses
-from .renderer import render
 
 POSE_A = {"x": 0.1, "y": -0.04, "roll": 14.0, "gaze_x": 0.8, "gaze_y": -0.4, "eye_open": 0.9,
           "mouth_open": 0.8, "smile": 0.7}   # an expressive pose: open mouth, eyes to the side
@@ -151,67 +151,3 @@ def model_svg(stages: dict, uri, a: str, b: str) -> str:
                  f'<text x="764" y="{r3 + 8}" text-anchor="middle" fill="{MUTED}">vs</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high]."""
-    if high <= low:
-        high = low + 1.0
-    step = 10 ** math.floor(math.log10((high - low) / count))
-    for m in (1, 2, 5, 10):
-        if (high - low) / (step * m) <= count:
-            step *= m
-            break
-    start = math.floor(low / step) * step
-    return [start + i * step for i in range(math.ceil((high - start) / step) + 1)]
-
-
-def log_ticks(low: float, high: float) -> list[float]:
-    """Ticks 1, 2, 5 x 10^k covering [low, high] (only powers of ten when the range is wide)."""
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    steps = (1,) if last - first > 3 else (1, 2, 5)
-    ticks = [m * 10.0 ** e for e in range(first, last + 1) for m in steps]
-    inside = [t for t in ticks if low < t < high]
-    return [t for t in ticks if t <= low][-1:] + inside + [t for t in ticks if t >= high][:1]
-
-
-def line_chart(xs: list[float], series: dict[str, list[float]], xlabel: str, ylabel: str, log: bool = False) -> str:
-    """A line chart as SVG: one line per series, round ticks (log scale if asked), a legend."""
-    colors = ["#c81e3c", "#1f6fd1", "#2a9d55", "#b06f00", "#7a3fb8", "#444"]
-    w, h, left, right, top, bottom = 720, 360, 84, 24, 20, 66
-    legend = 30 * len(series)  # one legend line per series, under the chart
-    usable = (lambda v: math.isfinite(v) and v > 0) if log else math.isfinite
-    values = [v for vs in series.values() for v in vs if usable(v)]
-    xt = nice_ticks(min(xs), max(xs))
-    yt = log_ticks(min(values), max(values)) if log else nice_ticks(min(values), max(values))
-    f = math.log10 if log else float
-
-    def sx(x: float) -> float:
-        """Chart x of a data x."""
-        return left + (x - xt[0]) / (xt[-1] - xt[0]) * (w - left - right)
-
-    def sy(y: float) -> float:
-        """Chart y of a data y."""
-        return h - bottom - (f(y) - f(yt[0])) / (f(yt[-1]) - f(yt[0])) * (h - top - bottom)
-
-    xlabel, ylabel = html.escape(xlabel), html.escape(ylabel)
-    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h + legend}" role="img" font-size="20" '
-            f'font-family="sans-serif" aria-label="{ylabel} against {xlabel}">')]
-    for y in yt:
-        out.append(f'<line x1="{left}" x2="{w - right}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 8}" y="{sy(y) + 6:.1f}" text-anchor="end">{y:g}</text>')
-    for x in xt:
-        out.append(f'<text x="{sx(x):.1f}" y="{h - bottom + 24}" text-anchor="middle">{x:g}</text>')
-    out.append(f'<text x="{(left + w - right) / 2}" y="{h - 8}" text-anchor="middle">{xlabel}</text>'
-               f'<text transform="translate(18,{(top + h - bottom) / 2}) rotate(-90)" text-anchor="middle">'
-               f'{ylabel}</text>')
-    for i, (name, ys) in enumerate(series.items()):
-        color = colors[i % len(colors)]
-        points = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in zip(xs, ys) if usable(y))
-        out.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="3"/>'
-                   f'<line x1="{left}" x2="{left + 40}" y1="{h + 20 + 30 * i}" y2="{h + 20 + 30 * i}" '
-                   f'stroke="{color}" stroke-width="4"/><text x="{left + 50}" y="{h + 26 + 30 * i}">'
-                   f'{html.escape(name)}</text>')
-    out.append(f'<rect x="{left}" y="{top}" width="{w - left - right}" height="{h - top - bottom}" fill="none" '
-               f'stroke="#888"/></svg>')
-    return "".join(out)

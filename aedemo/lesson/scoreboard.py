@@ -1,6 +1,6 @@
 """The numbers of the lesson page as tables a learner can read: the metrics, ablation and probes.
 
-    from aedemo.scoreboard import ablation_table, metrics_html
+    from aedemo.lesson.scoreboard import ablation_table, metrics_html
     html = metrics_html(json.loads((run / "metrics.json").read_text()))
     html = ablation_table(json.loads((run / "ablation.json").read_text()))
 

@@ -1,6 +1,6 @@
 """Pictures: tensors to labelled grids, PNGs and GIFs that say they are synthetic.
 
-    from aedemo.images import grid, save_png
+    from aedemo.lesson.images import grid, save_png
     sheet = grid([("A", a_images), ("A->B", swaps)], synthetic={1})   # column 1 is made up
     save_png(sheet, "preview.png", synthetic=True)
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
-from .files import atomic_write
+from ..files import atomic_write
 
 SYNTHETIC_NOTE = "Synthetic image made by aedemo: cartoon characters, no real person."
 INK, PAPER, WARN = (30, 30, 40), (255, 255, 255), (200, 30, 60)
@@ -112,7 +112,7 @@ def stack(pictures: list[Image.Image]) -> Image.Image:
 
 def png_info(synthetic: bool) -> PngImagePlugin.PngInfo:
     """PNG text chunks: the software, and whether the picture is synthetic."""
-    from . import __version__
+    from .. import __version__
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", f"aedemo {__version__}")
     if synthetic:

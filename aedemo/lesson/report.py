@@ -2,7 +2,7 @@
 
     aedemo report runs/blob-robot                     # rebuild runs/blob-robot/report.html
 
-    from aedemo.report import write_report
+    from aedemo.lesson.report import write_report
     path = write_report("runs/blob-robot")            # pipeline=... adds the model's own pictures
 
 Seven sections, each a picture first and a few plain sentences: the idea, the data, training,
@@ -13,30 +13,25 @@ and the rest of the page is still built.
 """
 from __future__ import annotations
 
-import csv
 import json
-import math
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .diagram import line_chart, model_svg, pipeline_stages
-from .errors import RunError
-from .files import write_text
+from .. import __version__
+from ..config import TrainConfig
+from ..errors import RunError
+from ..files import write_text
+from ..folder import read_config
+from ..identities import Identity, identity_from_dict
+from ..pipeline import Pipeline
+from ..poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
+from ..run import load_run
+from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
-from .identities import Identity, identity_from_dict
 from .page import esc, figure, flat_rows, image_file, missing, page, picture_tag, png_uri, table
-from .pipeline import Pipeline
-from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
-from .run import load_run
-from .runfolder import read_config
 from .scoreboard import ablation_table, metrics_html, probes_table
 from .texts import ABLATION_TEXT, LOSS_TEXT, PCA_TEXT, PROBES, PSNR_TEXT, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
-from .train import TrainConfig
-
-LOG_LABELS = {"swap_psnr": "whole frame", "swap_psnr_features": "eyes and mouth", "loss_align": "aligner",
-              "loss": "total"}  # log.csv columns, as the page names them
 
 
 @dataclass
@@ -157,53 +152,13 @@ def data(run: RunView) -> str:
                    "them. A fixed set of held-out poses is never trained on; it is kept for scoring.</p>")
 
 
-def read_log(run: RunView) -> tuple[list[float], dict[str, list[float]]]:
-    """log.csv as steps and one list per numeric column (NaN where a row has no value)."""
-    with run.file("log.csv").open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    steps = [number(row.get("step"), float(i)) for i, row in enumerate(rows)]
-    columns = [c for c in (rows[0] if rows else {}) if c and c != "step"]
-    return steps, {c: [number(row.get(c), math.nan) for row in rows] for c in columns}
-
-
-def number(text, default: float) -> float:
-    """A finite float from a CSV cell, else `default`."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return default
-    return value if math.isfinite(value) else default
-
-
-def label(column: str) -> str:
-    """What the page calls a log.csv column."""
-    if column in LOG_LABELS:
-        return LOG_LABELS[column]
-    return f"{column[5:]}'s decoder" if column.startswith("loss_") else column
-
-
-def curves(steps: list[float], columns: dict[str, list[float]], keep) -> dict[str, list[float]]:
-    """The columns `keep` accepts that have at least two values, under learner-friendly names."""
-    return {label(c): ys for c, ys in columns.items() if keep(c) and sum(math.isfinite(y) for y in ys) >= 2}
-
-
 def training(run: RunView) -> str:
     """Section 3: loss curves, swap quality over time, the timelapse."""
     a, b = list(run.identities)[:2]
-    try:
-        steps, columns = read_log(run)
-    except (OSError, UnicodeDecodeError, csv.Error):
-        steps, columns = [], {}
-    losses = curves(steps, columns, lambda c: c.startswith("loss_")) or curves(steps, columns, "loss".__eq__)
-    psnrs = curves(steps, columns, lambda c: "psnr" in c.lower())
-    loss_png = run.image("loss.png", "Loss curves", pixelated=False)
-    out = [figure(line_chart(steps, losses, "training step", "loss (log scale)", log=True),
-                  "Lower is better. Each network's error on its own training pictures.") if losses else
-           figure(loss_png, "Loss curves of this run.") if loss_png else
-           run.absent("log.csv", "training writes it as it goes."), LOSS_TEXT]
-    out.append(figure(line_chart(steps, psnrs, "training step", "PSNR against the true swap (dB)"),
-                   "Higher is better. Swaps of held-out poses, scored against the true swap.") if psnrs else
-               missing("log.csv has no held-out swap PSNR with two or more values yet."))
+    loss_png = run.image("loss.png", "Training loss and held-out swap PSNR by step", pixelated=False)
+    out = [figure(loss_png, "Left: each network's error on its own training pictures (lower is better). Right: "
+                  "swaps of held-out poses scored against the true swap (higher is better).") if loss_png else
+           run.absent("loss.png", "training draws it from log.csv when it ends."), LOSS_TEXT]
     out.append(PSNR_TEXT)
     gif = run.image("timelapse.gif", "Timelapse of training previews")
     out.append(figure(gif, "Training previews over time (synthetic).") if gif else

@@ -1,25 +1,21 @@
-"""What a run shows while it trains: preview grids, held-out swap PSNR, timelapse and loss plot.
+"""What a run shows while it trains: preview grids, held-out swap PSNR and the timelapse.
 
     picture = preview_grid(pipeline, identities)      # A | A->A | A->B | B truth || B | B->B | B->A | A truth
     heldout = heldout_pairs(identities, size=64)       # rendered once per run
     scores = heldout_scores(pipeline, heldout)        # {"swap_psnr": ..., "swap_psnr_features": ...}
     write_timelapse(run / "preview", run / "timelapse.gif")
-    write_loss_plot(run / "log.csv", run / "loss.png")
 """
 from __future__ import annotations
 
-import csv
-import warnings
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from .data import heldout_poses
-from .files import atomic_write
+from ..data import heldout_poses
+from ..metrics import psnr
+from ..renderer import render
 from .images import grid, save_gif, shorten
-from .metrics import psnr
-from .renderer import render
 
 
 def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> Image.Image:
@@ -72,39 +68,3 @@ def write_timelapse(preview_dir: Path, path: Path, max_frames: int = 40) -> Path
     frames = [Image.open(f).convert("RGB") for f in dict.fromkeys(keep)]
     frames += [frames[-1]] * 5  # linger on the final state
     return save_gif(frames, path, ms_per_frame=250)
-
-
-def read_log(path: Path) -> list[dict]:
-    """Rows of log.csv as dicts of floats."""
-    with open(path, newline="", encoding="utf-8") as f:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(f)]
-
-
-def write_loss_plot(log_path: Path, path: Path) -> Path | None:
-    """Loss curves and held-out swap PSNR over training, as a PNG."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    rows = read_log(log_path) if Path(log_path).exists() else []
-    if not rows:
-        return None
-    steps = [r["step"] for r in rows]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=100)
-    for key in rows[-1]:
-        if key.startswith("loss_"):
-            left.plot(steps, [r.get(key, float("nan")) for r in rows], marker="." if len(rows) < 3 else None,
-                      label=key[5:])
-    left.set_yscale("log")
-    left.set(xlabel="step", ylabel="training loss", title="training loss\n(lower is better)")
-    left.legend(fontsize=8)
-    for key, label in (("swap_psnr", "whole frame"), ("swap_psnr_features", "eyes + mouth")):
-        right.plot(steps, [r.get(key, float("nan")) for r in rows], marker=".", label=label)
-    right.set(xlabel="step", ylabel="dB", title="held-out swap vs true swap\n(PSNR, higher is better)")
-    right.legend(fontsize=8)
-    with warnings.catch_warnings():  # a name with an emoji draws a box there, not a warning on screen
-        warnings.filterwarnings("ignore", "Glyph", UserWarning)
-        fig.tight_layout()
-        with atomic_write(path) as f:
-            fig.savefig(f, format="png")
-    plt.close(fig)
-    return Path(path)

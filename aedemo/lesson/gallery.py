@@ -1,6 +1,6 @@
 """Pictures of characters: contact sheets and labelled pose grids (no model involved).
 
-    from aedemo.gallery import contact_sheet, pose_grid
+    from aedemo.lesson.gallery import contact_sheet, pose_grid
     contact_sheet(["blob", "cat"]).save("sheet.png")
     pose_grid("cat", n=8, seed=0).save("cats.png")
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 import torch
 from PIL import Image, ImageDraw
 
-from .identities import get_identity
+from ..identities import get_identity
+from ..poses import FACTORS, neutral_poses, sample_poses
+from ..renderer import render
 from .images import INK, PAPER, fit, font, grid, labelled_row, to_pil
-from .poses import FACTORS, neutral_poses, sample_poses
-from .renderer import render
 
 SHEET_POSES = [  # the same handful of poses for every character: neutral, talk, blink, look, tilt
     ("neutral", {}),

@@ -1,6 +1,6 @@
 """HTML building blocks for the lesson page: escaping, inline images, tables, the stylesheet.
 
-    from aedemo.page import esc, image_file, missing, picture_tag, table
+    from aedemo.lesson.page import esc, image_file, missing, picture_tag, table
     html = image_file(run / "loss.png", "Loss curves") or missing("loss.png is not in this folder.")
 
 Everything returned is a string of HTML that is safe to concatenate: text from a run (names,

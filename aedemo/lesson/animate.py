@@ -1,6 +1,6 @@
 """Swap animations: the source performing a motion, its swap, and the true swap, side by side.
 
-    from aedemo.animate import swap_frames, write_swap
+    from aedemo.lesson.animate import swap_frames, write_swap
     frames = swap_frames(run, "blob", "robot", motion="talk")     # PIL images, e.g. for a notebook
     write_swap(run, "runs/x/swap.gif", "blob", "robot", "talk")   # a GIF; a .png path gives a still grid
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..poses import motion as motion_poses
+from ..renderer import render
 from .images import grid, save_gif, save_png, shorten
-from .poses import motion as motion_poses
-from .renderer import render
 
 FORMATS = (".gif", ".png")
 
