@@ -83,6 +83,15 @@ def closest_names(name: str, choices, n: int = 3) -> str:
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
+def closest_files(path: Path) -> str:
+    """A 'did you mean' hint naming the spec files beside a mistyped path."""
+    folder = path.parent
+    files = [p.name for p in folder.glob("*.json")] if folder.is_dir() else []
+    close = difflib.get_close_matches(path.name, files, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(str(folder / name) if str(folder) != '.' else name for name in close)}?" \
+        if close else ""
+
+
 def shown(value, limit: int = 40) -> str:
     """A bad value as it appears in an error: its repr, cut short if long."""
     try:
@@ -161,6 +170,8 @@ def load_spec(path: str | Path) -> Identity:
     try:
         text = path.read_text(encoding="utf-8-sig")  # -sig: also the byte-order mark some Windows editors write
     except FileNotFoundError:
+        if closest_files(path):
+            raise SpecError(f"no spec file at {path}{closest_files(path)}") from None
         raise SpecError(f"no spec file at {path}; save one there, e.g. {EXAMPLE_SPEC} "
                         "(aedemo identities --help lists every field)") from None
     except (OSError, UnicodeDecodeError) as e:
@@ -176,9 +187,14 @@ def load_spec(path: str | Path) -> Identity:
     except ValueError:  # json refuses integers with thousands of digits
         raise SpecError(f"{path} holds a number too long to be a spec value") from None
     try:
-        return identity_from_dict(spec)
+        identity = identity_from_dict(spec)
     except SpecError as e:
         raise SpecError(f"{path}: {e}") from None
+    builtin = IDENTITIES.get(identity.name.lower())
+    if builtin is not None and builtin != identity:
+        raise SpecError(f"{path} calls its character {identity.name!r}, the name of a built-in character; "
+                        "give it a name of its own")
+    return identity
 
 
 def identity_to_dict(identity: Identity) -> dict:
@@ -193,7 +209,7 @@ def get_identity(name_or_path: str | Identity) -> Identity:
         return name_or_path
     if name_or_path.lower() in IDENTITIES:  # built-in names are lower case; "Blob" means blob
         return IDENTITIES[name_or_path.lower()]
-    if name_or_path.endswith(".json") or Path(name_or_path).is_file():
+    if "." in name_or_path or "/" in name_or_path or Path(name_or_path).is_file():  # a path: built-ins have no dots
         return load_spec(name_or_path)
     raise SpecError(f"unknown identity {name_or_path!r}{closest_names(name_or_path, IDENTITIES)} "
                     f"(built-in: {', '.join(IDENTITIES)}; or give a path to a .json spec)")

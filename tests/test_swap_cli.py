@@ -13,7 +13,7 @@ from aedemo.cli.main import cli
 from click.testing import CliRunner
 from PIL import Image
 
-from aedemo.identities import IDENTITIES
+from aedemo.identities import IDENTITIES, identity_to_dict
 from aedemo.lesson.animate import swap_frames, write_swap
 from aedemo.run import Run
 
@@ -80,7 +80,7 @@ def test_swap_command_defaults_and_directions(fake, tmp_path):
     same = invoke("swap", tmp_path, "--from", "cat", "--to", "cat", "--frames", "2", "-o", tmp_path / "d.gif")
     assert same.exit_code == 0 and "a reconstruction, not a swap" in same.stderr
     spec = tmp_path / "my-robot.json"
-    spec.write_text(json.dumps({"name": "robot", "head": "box", "skin": [200, 200, 210]}))
+    spec.write_text(json.dumps(identity_to_dict(IDENTITIES["robot"])))  # the built-in robot, saved to a file
     assert invoke("swap", tmp_path, "--from", "Cat", "--to", spec, "--frames", "2", "-o", tmp_path / "e.gif").exit_code == 0
     assert fake.calls[-1] == ("cat", "robot")  # any case, or the spec file a character came from
 

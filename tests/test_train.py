@@ -94,10 +94,13 @@ def test_separate_encoders_and_three_identities(tmp_path):
     (["--size", "300"], "--size"),
     (["--steps", "0"], "--steps"),
     (["--decay-at", "-5"], "--decay-at"),
-    (["--a", "{tmp}/cat.json", "--b", "cat"], "two different characters are both named 'cat'"),
+    (["--a", "{tmp}/pip.json", "--b", "{tmp}/pip2.json"], "two different characters are both named 'pip'"),
+    (["--a", "{tmp}/cat.json", "--b", "robot"], "the name of a built-in character"),
 ])
 def test_bad_options_exit_2(tmp_path, args, words):
     (tmp_path / "cat.json").write_text(json.dumps({"name": "cat", "head": "box", "skin": [9, 9, 9]}))
+    (tmp_path / "pip.json").write_text(json.dumps({"name": "pip", "head": "box", "skin": [9, 9, 9]}))
+    (tmp_path / "pip2.json").write_text(json.dumps({"name": "pip", "head": "round", "skin": [9, 90, 9]}))
     args = [a.format(tmp=tmp_path) for a in args]
     result = CliRunner().invoke(cli, ["train", *args, "--out", str(tmp_path / "r")])
     assert result.exit_code == 2, result.output
