@@ -14,17 +14,17 @@ $(BIN)/aedemo: setup.cfg pyproject.toml
 	touch $@
 
 demo: $(BIN)/aedemo
-	$(BIN)/aedemo demo --out runs/demo
+	$(BIN)/aedemo demo --out runs/demo --resume
 
 # regenerate samples/: the characters sheet and a small pretrained run with its lesson page
 samples: $(BIN)/aedemo
 	$(BIN)/aedemo identities --sheet samples/characters.png
-	rm -rf runs/sample samples/blob-robot && $(BIN)/aedemo demo --out runs/sample
+	rm -rf runs/sample-build samples/blob-robot && $(BIN)/aedemo demo --out runs/sample-build
 	mkdir -p samples/blob-robot/preview
-	cd runs/sample && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \
+	cd runs/sample-build && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \
 	  ablation.json ablation.png ../../samples/blob-robot/ && cp $$(ls preview/*.png | tail -1) ../../samples/blob-robot/preview/
-	$(BIN)/python -c "from aedemo.checkpoint import compact_checkpoint as c; c('runs/sample/checkpoint.pt', 'samples/blob-robot/checkpoint.pt')"
-	$(BIN)/aedemo report samples/blob-robot
+	$(BIN)/python -c "from aedemo.checkpoint import compact_checkpoint as c; c('runs/sample-build/checkpoint.pt', 'samples/blob-robot/checkpoint.pt')"
+	$(BIN)/python -c "from aedemo.lesson.report import write_report as w; w('samples/blob-robot')"
 
 browser:
 	@command -v chromium >/dev/null || { \

@@ -29,7 +29,7 @@ _EXPORTS = {
     "IDENTITIES": "identities", "Identity": "identities", "get_identity": "identities",
     "load_spec": "identities", "SpecError": "identities",
     "FACTORS": "poses", "sample_poses": "poses", "neutral_poses": "poses", "motion": "poses", "MOTIONS": "poses",
-    "render": "renderer", "load_run": "run",
+    "render": "renderer", "load_run": "run", "grid": "lesson.images", "to_pil": "lesson.images",
     "AedemoError": "errors", "UsageError": "errors", "RunError": "errors",
 }
 __all__ = [
@@ -43,12 +43,14 @@ __all__ = [
     "UsageError",
     "__version__",
     "get_identity",
+    "grid",
     "load_run",
     "load_spec",
     "motion",
     "neutral_poses",
     "render",
     "sample_poses",
+    "to_pil",
 ]
 
 

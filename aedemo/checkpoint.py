@@ -24,7 +24,7 @@ from .files import atomic_write
 FORMAT = "aedemo-checkpoint-1"
 REQUIRED = ("format", "config", "model", "optimizer", "step", "elapsed", "rng", "best_loss")
 KINDS = {"config": dict, "model": dict, "aligner": dict, "optimizer": dict, "step": int, "elapsed": (int, float),
-         "rng": torch.Tensor, "best_loss": (int, float), "pool": dict}
+         "rng": torch.Tensor, "best_loss": (int, float), "pool": dict, "threads": list}
 TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
 
 
@@ -42,6 +42,7 @@ def save_checkpoint(path: str | Path, state, best_loss: float) -> Path:
         "rng": state.gen.get_state(),
         "pool": {name: pool.poses for name, pool in (state.pools or {}).items()},  # redrawn on resume
         "best_loss": float(best_loss),
+        "threads": [list(change) for change in state.threads],
     }
     buffer = io.BytesIO()
     torch.save(saved, buffer)  # in memory first: a full disk then fails as a plain OSError, not inside torch
@@ -113,6 +114,7 @@ def restore(state, path: Path) -> None:
         raise RunError(f"{path}: optimiser, random state or frame pool does not fit ({first})") from None
     state.step, state.elapsed = int(saved["step"]), float(saved["elapsed"])
     state.best_loss = float(saved["best_loss"])
+    state.threads[:] = [[int(step), int(count)] for step, count in saved.get("threads", [])]
 
 
 def compact_checkpoint(src: str | Path, dst: str | Path) -> Path:

@@ -60,6 +60,8 @@ class TrainConfig:
     precision: str = setting("auto", "bf16 autocast where the CPU/GPU supports it.", choices=("auto", "bf16", "fp32"))
     seed: int = setting(0, "Same seed, same run.")
     device: str = setting("auto", "Where to train.", choices=("auto", "cpu", "cuda", "mps"))
+    threads: str = setting("auto", "CPU threads: a number, or the schedule a run's reproduce line gives (2,1@40: two "
+                           "threads, one from step 40). auto: all cores; a timed run drops to one on a busy CPU.")
     save_every: int = setting(50, "Steps between previews and checkpoints.", resumable=True)
     identities: dict = setting({}, option=False)        # filled in: name -> full spec, for portability
 
@@ -123,6 +125,8 @@ def check(cfg: TrainConfig) -> None:
         (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
         (0 <= cfg.jitter <= 10, "jitter must be from 0 to 10"),
         (0 <= cfg.seed < 2 ** 63, "--seed must be from 0 to 2**63-1"),
+        (cfg.threads == "auto" or thread_schedule(cfg.threads) is not None,
+         "--threads must be auto, a number of threads, or a schedule like 2,1@40"),
     ]
     for ok, message in checks:
         if not ok:
@@ -159,8 +163,26 @@ def config_from_dict(settings) -> TrainConfig:
     return TrainConfig(**{**settings, "more": tuple(more)})
 
 
-def command_line(cfg: TrainConfig, steps: int, out) -> str:
-    """The `aedemo train` command that trains this run again, step for step."""
+def thread_schedule(text: str) -> list[tuple[int, int]] | None:
+    """'2,1@40' -> [(0, 2), (40, 1)]: from which step on how many threads; None if it is not one."""
+    changes = []
+    for i, item in enumerate(text.split(",")):
+        count, _, step = item.strip().partition("@")
+        if not count.isdigit() or int(count) < 1 or (i > 0) != bool(step) or (step and not step.isdigit()):
+            return None
+        changes.append((int(step or 0), int(count)))
+    steps = [step for step, _ in changes]
+    return changes if steps == sorted(set(steps)) else None
+
+
+def schedule_text(changes: list) -> str:
+    """[(0, 2), (40, 1)] -> '2,1@40'."""
+    return ",".join(f"{count}@{step}" if i else str(count) for i, (step, count) in enumerate(changes))
+
+
+def command_line(cfg: TrainConfig, steps: int, out, threads: list) -> str:
+    """The `aedemo train` command that trains this run again, step for step: its settings, the
+    steps it made and the threads each step ran on (one and two threads round differently)."""
     parts = ["aedemo", "train"]
     for f in fields(TrainConfig):
         option, value = option_name(f), getattr(cfg, f.name)
@@ -168,6 +190,8 @@ def command_line(cfg: TrainConfig, steps: int, out) -> str:
             continue
         if f.name == "steps":
             parts += [option, str(steps)]
+        elif f.name == "threads":
+            parts += [option, schedule_text(threads) if threads else value]
         elif f.name == "more":
             parts += [x for name in value for x in (option, name)]
         elif f.name == "aligned":

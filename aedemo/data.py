@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from .align import Geometry, crop, landmarks_in_frame
 from .identities import Identity
 from .poses import FACTORS, HEAD_FACTORS, sample_poses
-from .renderer import render
+from .renderer import HEAD_RADIUS, render
 
 HELDOUT_SEED = 1_000_003   # held-out poses come from this seed and no other generator
 FRESH_SHARE = 4            # each step renders 1/4 of a batch afresh: rendering costs a quarter
@@ -37,7 +37,7 @@ def jitter_head(head: dict, gen: torch.Generator, amount: float) -> dict:
     """Head pose plus small random errors, like an imperfect aligner would make."""
     n = len(head["x"])
     noise = torch.randn(n, 4, generator=gen) * amount
-    radius = 0.48 * head["scale"]
+    radius = HEAD_RADIUS * head["scale"]
     return {"x": head["x"] + noise[:, 0] * radius * 0.05, "y": head["y"] + noise[:, 1] * radius * 0.05,
             "scale": head["scale"] * (1 + 0.03 * noise[:, 2]), "roll": head["roll"] + 3.0 * noise[:, 3]}
 

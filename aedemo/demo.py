@@ -2,19 +2,24 @@
 
     aedemo demo                       # about 2.5 minutes on a laptop CPU -> runs/demo/report.html
     aedemo demo --time 120 --a cat --b ghost --out runs/cats
+    aedemo demo --out runs/cats --resume      # after Ctrl-C: finish what is missing
 """
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
 
 from .ablate import DEMO_VARIANTS, ablate
+from .checkpoint import load_checkpoint
 from .config import TrainConfig, check, with_identities
+from .errors import Interrupted
 from .evaluate import evaluate
 from .explain import write_explain
 from .lesson.animate import write_swap
 from .lesson.report import write_report
+from .run import Run, load_run
 from .train import train
 
 STEPS_NEEDED = 800  # the default recipe transfers expression after about this many steps (four seeds, 60 s)
@@ -30,30 +35,79 @@ def free_folder(path: Path) -> Path:
 
 
 def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", b: str = "robot",
-         ablation_seconds: float = 10.0, log=print) -> dict:
-    """Run the lesson end to end; returns paths and the three-line summary."""
+         ablation_seconds: float = 10.0, log=print, resume: bool = False) -> dict:
+    """Run the lesson end to end; returns paths and the three-line summary. With resume=True the
+    lesson in `out` is finished: stages already done are kept, training goes on where it stopped."""
     start = time.monotonic()
     cfg = with_identities(TrainConfig(a=a, b=b, time=seconds))
     check(cfg)
-    wanted, out = Path(out), free_folder(Path(out))
-    log(f"1/6 training into {out}" + (f" ({wanted} already holds a run)" if out != wanted else ""))
-    run = train(cfg, out=out, log=log)
+    wanted = Path(out)
+    out = wanted if resume else free_folder(wanted)
+    stage = "training"
+    try:
+        run = train_stage(cfg, out, resume and (out / "config.json").exists(), log,
+                          note=f" ({wanted} already holds a run)" if out != wanted else "")
+        stage = "scoring"
+        log("2/6 scoring the swaps against the true swaps")
+        metrics = read_json(out / "metrics.json") if resume else None
+        metrics = metrics or evaluate(run, log=log)
+        stage = "the animation"
+        log("3/6 drawing swap.gif")
+        if not (resume and (out / "swap.gif").exists()):
+            write_swap(run, out / "swap.gif", run.config.names()[0], run.config.names()[1], motion="tour", frames=36)
+        stage = "the look inside the code"
+        log("4/6 looking inside the shared code")
+        if not (resume and (out / "explain.json").exists()):
+            write_explain(run)
+        stage = "the ablation"
+        log(f"5/6 ablation: {', '.join(DEMO_VARIANTS)} for {ablation_seconds:g} s each")
+        table = read_json(out / "ablation.json") if resume and (out / "ablation.png").exists() else None
+        table = table or ablation_stage(run, out, ablation_seconds, log)
+        stage = "the lesson page"
+        log("6/6 writing the lesson page")
+        report = write_report(out, pipeline=run.pipeline)
+    except (KeyboardInterrupt, Interrupted):
+        raise Interrupted(f"interrupted during {stage}; what is done is saved. Finish the lesson with: "
+                          f"aedemo demo --out {out} --resume") from None
+    return {"report": report, "seconds": time.monotonic() - start,
+            "summary": summary(metrics, table, run.step, run.config.time or seconds)}
+
+
+def train_stage(cfg: TrainConfig, out: Path, resume: bool, log, note: str = "") -> Run:
+    """Stage 1: train (or, resuming, load the finished training, or train for the time still left)."""
+    info = read_json(out / "config.json") if resume else None
+    if info and info.get("finished", info.get("steps_done", 0) > 0):  # older runs: finished if they say steps
+        run = load_run(out)
+        log(f"1/6 training: done before ({run.step} steps)")
+        return run
+    if info and (out / "checkpoint.pt").exists():
+        saved = load_run(out)
+        left = max(1.0, saved.config.time - load_checkpoint(out / "checkpoint.pt")["elapsed"])
+        log(f"1/6 training into {out}: going on from step {saved.step} for the {left:.0f} s left")
+        run = train(TrainConfig(time=left), out=out, resume=True, log=log)
+    else:
+        log(f"1/6 training into {out}{note}")
+        run = train(cfg, out=out, log=log)
     log(f"    trained {run.step} steps")
-    log("2/6 scoring the swaps against the true swaps")
-    metrics = evaluate(run, log=log)
-    log("3/6 drawing swap.gif")
-    write_swap(run, out / "swap.gif", run.config.names()[0], run.config.names()[1], motion="tour", frames=36)
-    log("4/6 looking inside the shared code")
-    write_explain(run)
-    log(f"5/6 ablation: {', '.join(DEMO_VARIANTS)} for {ablation_seconds:g} s each")
+    return run
+
+
+def ablation_stage(run: Run, out: Path, seconds: float, log) -> dict:
+    """Stage 5: the demo's ablation variants, trained in out/ablation; their table copied into `out`."""
     scratch = out / "ablation"
-    table = ablate(ablation_seconds, scratch, base=run.config, variants=DEMO_VARIANTS, log=log)
+    shutil.rmtree(scratch, ignore_errors=True)  # a half-done ablation is done again
+    table = ablate(seconds, scratch, base=run.config, variants=DEMO_VARIANTS, log=log)
     for name in ("ablation.json", "ablation.png"):
         shutil.copyfile(scratch / name, out / name)
-    log("6/6 writing the lesson page")
-    report = write_report(out, pipeline=run.pipeline)
-    return {"report": report, "seconds": time.monotonic() - start,
-            "summary": summary(metrics, table, run.step, seconds)}
+    return table
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON file written by an earlier stage, or None if it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
 
 
 def summary(metrics: dict, table: dict, steps: int, seconds: float) -> list[str]:

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import platform
 import re
+import shutil
 from pathlib import Path
 
 import torch
 
 from . import __version__
-from .config import RESUMABLE, TrainConfig, check, command_line, config_from_dict, with_identities
+from .config import RESUMABLE, TrainConfig, check, command_line, config_from_dict, schedule_text, with_identities
 from .errors import RunError, UsageError
 from .files import writable_dir, write_text
 from .lesson.charts import write_loss_plot
@@ -69,14 +70,15 @@ class RunFolder:
         """The latest checkpoint."""
         return self.path / "checkpoint.pt"
 
-    def write_config(self, steps: int) -> None:
-        """config.json: settings, versions and the reproduce command."""
+    def write_config(self, steps: int, threads: list, finished: bool) -> None:
+        """config.json: settings, versions, how far the run got and the command that reproduces it."""
         import numpy
-        info = {"settings": self.cfg.to_dict(), "seed": self.cfg.seed, "steps_done": steps,
+        info = {"settings": self.cfg.to_dict(), "seed": self.cfg.seed, "steps_done": steps, "finished": finished,
                 "versions": {"aedemo": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
                              "python": platform.python_version()}}
         if steps:  # before the first step there is nothing to reproduce
-            info["reproduce"] = command_line(self.cfg, steps, self.path)
+            info["threads_used"] = schedule_text(threads)
+            info["reproduce"] = command_line(self.cfg, steps, self.path, threads)
         write_text(self.path / "config.json", json.dumps(info, indent=2) + "\n")
 
     def trim_log(self, step: int) -> None:
@@ -105,9 +107,9 @@ class RunFolder:
         """The preview grid of `step`, marked synthetic."""
         save_png(picture, self.path / "preview" / f"{step:06d}.png", synthetic=True)
 
-    def finish(self, steps: int) -> None:
-        """Final config (with the reproduce command), timelapse and loss plot."""
-        self.write_config(steps)
+    def finish(self, steps: int, threads: list, finished: bool = True) -> None:
+        """Final config (with the reproduce command), timelapse and loss plot; finished=False: stopped early."""
+        self.write_config(steps, threads, finished)
         write_timelapse(self.path / "preview", self.path / "timelapse.gif")
         write_loss_plot(self.path / "log.csv", self.path / "loss.png")
 
@@ -119,10 +121,31 @@ def remove_stale_temps(path: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
+def shipped_sample() -> Path | None:
+    """The pretrained sample run, when this copy of aedemo has it (a source checkout)."""
+    sample = Path(__file__).resolve().parent.parent / "samples" / "blob-robot"
+    return sample if (sample / "config.json").is_file() else None
+
+
+def working_copy(path: str | Path, log) -> Path:
+    """The run folder a command writes into: `path` itself, or, for the shipped sample, a copy of
+    it in runs/sample, so that the sample stays exactly as shipped."""
+    sample, path = shipped_sample(), Path(path)
+    if sample is None or not path.is_dir() or path.resolve() != sample:
+        return path
+    copy = Path("runs/sample")
+    if not (copy / "checkpoint.pt").exists():
+        shutil.copytree(sample, copy, dirs_exist_ok=True)
+    elif (copy / "checkpoint.pt").read_bytes() != (sample / "checkpoint.pt").read_bytes():
+        raise UsageError(f"{copy} holds another run; move it away to work on a copy of the sample there")
+    log(f"note: {path} is the shipped sample and stays as it is; working on a copy in {copy}")
+    return copy
+
+
 def sample_hint() -> str:
     """Where the pretrained sample run is, when this copy of aedemo has it (a source checkout)."""
-    sample = Path(__file__).resolve().parent.parent / "samples" / "blob-robot"
-    if not (sample / "config.json").is_file():
+    sample = shipped_sample()
+    if sample is None:
         return ""
     here = Path.cwd().resolve()
     return f", or try the pretrained sample {sample.relative_to(here) if sample.is_relative_to(here) else sample}"

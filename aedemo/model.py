@@ -5,13 +5,15 @@
     blob_again = model.decode(code, "blob")    # reconstruction
     robot_doing_it = model.decode(code, "robot")   # the swap: A's code, B's decoder
 
-The encoder sees every identity, so its code can only describe what they have in common:
-gaze, blinks, mouth, smile (and any alignment error left in the crop). Each decoder learns to
-draw its own character from that code. `encoders="separate"` gives each identity its own
+The encoder sees every identity, and every decoder must draw from its codes, so the code is
+worth most where it describes what the characters share: gaze, blinks, mouth, smile (and any
+alignment error left in the crop). Each decoder learns to draw its own character from it and
+to ignore what it does not need. `encoders="separate"` gives each identity its own
 encoder instead: the ablation that shows why sharing matters.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -53,7 +55,7 @@ class Encoder(nn.Module):
             conv_block(w, 2 * w, cfg.norm, down=True),
             conv_block(2 * w, 4 * w, cfg.norm, down=True),
         )
-        side = -(-cfg.crop // 8)
+        side = math.ceil(cfg.crop / 8)  # the crop's side after three halvings
         self.to_code = nn.Linear(4 * w * side * side, cfg.latent)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,13 +65,13 @@ class Encoder(nn.Module):
 
 class Decoder(nn.Module):
     """Code (n, latent) -> one identity's aligned crop (n, 3, crop, crop) in [0, 1] and its mask
-    (n, 1, crop, crop): where the character is, used to paste the crop back into the frame."""
+    (n, 1, crop, crop): where the character is (the swap pastes wherever any decoder's mask says so)."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         w, self.crop = cfg.width, cfg.crop
-        last = 8 * max(1, w // 16)  # the full-size layer has fewer channels: it is the costliest
-        self.side = -(-cfg.crop // 8)
+        last = 8 * max(1, w // 16)  # the full-size layer is the costliest: half the width, in groups of 8
+        self.side = math.ceil(cfg.crop / 8)  # the code is drawn at this side first, then doubled three times
         self.from_code = nn.Linear(cfg.latent, 4 * w * self.side * self.side)
         self.up = nn.Sequential(
             nn.LeakyReLU(0.1),
@@ -107,6 +109,9 @@ class SwapAutoencoder(nn.Module):
 
     def encode(self, x: torch.Tensor, identity: str | None = None) -> torch.Tensor:
         """Code of aligned crops (`identity` picks the encoder when they are separate)."""
+        if x.ndim != 4 or tuple(x.shape[1:]) != (3, self.cfg.crop, self.cfg.crop):
+            raise ValueError(f"the encoder reads aligned crops of shape (n, 3, {self.cfg.crop}, {self.cfg.crop}), "
+                             f"not {tuple(x.shape)}; for whole frames use run.encode(frames)")
         if self.cfg.encoders != "shared" and identity is None:
             raise ValueError("separate encoders need to know whose images these are")
         return self.encoder_for(identity)(x)

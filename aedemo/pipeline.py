@@ -2,9 +2,11 @@
 
     pipe = build_pipeline(cfg, device)               # untrained: model, aligner and crop geometry of a run
     out = pipe.swap(frames, to="robot")              # whole frames in, whole frames out
+    codes, head = pipe.encode(frames)                # the same in two steps: codes and head poses...
+    out = pipe.decode(codes, "robot", frames, head)  # ...drawn by robot's decoder, pasted back
     crops, head = pipe.extract(frames)               # the aligned crops the autoencoder sees
 
-With `aligner=None` (a run trained with `--pipeline naive`) the autoencoder sees and returns
+With `aligner=None` (a run trained with `--pipeline frame`) the autoencoder sees and returns
 whole frames: the naive pipeline, kept because its failure (it learns where the head is, not
 the expression) is part of the lesson.
 """
@@ -16,11 +18,13 @@ from .align import Aligner, Geometry, crop, crop_geometry, paste
 from .config import TrainConfig
 from .identities import identity_from_dict
 from .model import ModelConfig, SwapAutoencoder
-from .speed import fast_layout
+from .speed import channels_last
+
+CHUNK = 256  # frames per forward pass: bounds the memory a long animation needs
 
 
 class Pipeline:
-    """A trained autoencoder plus the aligner that feeds it."""
+    """An autoencoder (trained or not) plus the aligner that feeds it."""
 
     def __init__(self, model: SwapAutoencoder, aligner: Aligner | None, geometry: Geometry | None, size: int):
         self.model, self.aligner, self.geometry = model, aligner, geometry
@@ -45,24 +49,35 @@ class Pipeline:
         return crop(frames, head, self.geometry, self.model.cfg.crop), head
 
     @torch.no_grad()
+    def encode(self, frames: torch.Tensor, source: str | None = None) -> tuple[torch.Tensor, dict | None]:
+        """Frames -> their codes, and the head pose the aligner read from each (None without alignment)."""
+        crops, head = self.extract(frames)
+        return self.model.encode(crops, source), head
+
+    @torch.no_grad()
+    def decode(self, codes: torch.Tensor, to: str, frames: torch.Tensor | None = None,
+               head: dict | None = None) -> torch.Tensor:
+        """Codes drawn by `to`'s decoder: aligned crops, or pasted back into `frames` at `head`."""
+        drawn, mask = self.model.decode_with_mask(codes, to)
+        if frames is None or not self.aligned:
+            return drawn.float()
+        for other in self.model.names:  # cover every character's outline, the source's too
+            if other != to:
+                mask = torch.maximum(mask, self.model.decode_with_mask(codes, other)[1])
+        return paste(frames, drawn.float(), head, self.geometry, mask.float())
+
+    @torch.no_grad()
     def swap(self, frames: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
-        """Frames of any identity -> the same frames with `to` drawn in each pose."""
+        """Frames of any identity -> the same frames with `to` drawn in each pose: encode, then decode
+        with the other character's decoder, then paste back."""
         was_training = self.model.training
         self.model.eval()
         try:
             frames = frames.to(self.device, torch.float32)
             out = []
-            for part in frames.split(256):
-                crops, head = self.extract(part)
-                code = self.model.encode(crops, source)
-                swapped, mask = self.model.decode_with_mask(code, to)
-                if not self.aligned:
-                    out.append(swapped.float())
-                    continue
-                for other in self.model.names:  # cover every character's outline, the source's too
-                    if other != to:
-                        mask = torch.maximum(mask, self.model.decode_with_mask(code, other)[1])
-                out.append(paste(part, swapped.float(), head, self.geometry, mask.float()))
+            for part in frames.split(CHUNK):
+                codes, head = self.encode(part, source)
+                out.append(self.decode(codes, to, part, head))
             return torch.cat(out)
         finally:
             self.model.train(was_training)
@@ -80,7 +95,7 @@ def build_pipeline(cfg: TrainConfig, device: torch.device) -> Pipeline:
     identities = [identity_from_dict(spec) for spec in cfg.identities.values()]
     with torch.random.fork_rng(devices=[]):  # weight init: seeded, global state left as it was
         torch.manual_seed(cfg.seed)
-        model = fast_layout(SwapAutoencoder(model_config(cfg), cfg.names()).to(device))
-        aligner = fast_layout(Aligner().to(device)) if cfg.aligned else None
+        model = channels_last(SwapAutoencoder(model_config(cfg), cfg.names()).to(device))
+        aligner = channels_last(Aligner().to(device)) if cfg.aligned else None
     geometry = crop_geometry(identities) if cfg.aligned else None
     return Pipeline(model, aligner, geometry, cfg.size)

@@ -4,6 +4,9 @@
     run = aedemo.load_run("samples/blob-robot")
     frames = aedemo.render("blob", aedemo.sample_poses(8, seed=0))
     robot_frames = run.swap(frames, to="robot")       # whole frames in, whole frames out
+    codes, heads = run.encode(frames)                 # the swap in two steps: the shared codes...
+    robot_frames = run.decode(codes, to="robot", frames=frames, heads=heads)   # ...drawn by robot
+    aedemo.grid([("blob", frames), ("as robot", robot_frames)], synthetic={1})  # a picture to save or show
 """
 from __future__ import annotations
 
@@ -82,6 +85,33 @@ class Run:
         frames = self.check_frames(frames)
         source = None if source is None else self.identity(source)
         return self.pipeline.swap(frames, to=self.identity(to), source=source)
+
+
+    def encode(self, frames: torch.Tensor, source: str | None = None) -> tuple[torch.Tensor, dict | None]:
+        """Frames (n, 3, S, S) in [0, 1] -> their shared codes (n, latent) and the head poses the
+        aligner read (None for a run without alignment). `source`: only separate encoders need it."""
+        frames = self.check_frames(frames).to(self.device)
+        source = None if source is None else self.identity(source)
+        if self.config.encoders != "shared" and source is None:
+            raise UsageError("this run has one encoder per character: say whose frames these are with source=")
+        return self.pipeline.encode(frames, source)
+
+    def decode(self, codes: torch.Tensor, to: str, frames: torch.Tensor | None = None,
+               heads: dict | None = None) -> torch.Tensor:
+        """Codes drawn by `to`'s decoder: the aligned crops (n, 3, crop, crop), or, given the frames
+        and head poses they were encoded from, whole frames with the new face pasted in."""
+        latent = self.config.latent
+        if not isinstance(codes, torch.Tensor) or codes.ndim != 2 or codes.shape[1] != latent or len(codes) == 0:
+            shape = tuple(codes.shape) if isinstance(codes, torch.Tensor) else type(codes).__name__
+            raise UsageError(f"expected codes of shape (n, {latent}) as run.encode returns them, got {shape}")
+        if (frames is None) != (heads is None) and self.config.aligned:
+            raise UsageError("give both frames= and heads= (as run.encode returned them) to paste into frames, "
+                             "or neither for the crops")
+        if frames is not None:
+            frames = self.check_frames(frames).to(self.device)
+            if len(frames) != len(codes):
+                raise UsageError(f"{len(codes)} codes but {len(frames)} frames: give one frame per code")
+        return self.pipeline.decode(codes.to(self.device, torch.float32), self.identity(to), frames, heads)
 
 
 def load_run(path: str | Path, device: str | torch.device = "cpu", best: bool = False) -> Run:

@@ -1,7 +1,7 @@
 """What makes training fast on a laptop CPU, kept apart so the model and the loop read plainly.
 
     device = pick_device("auto")                 # cuda, then mps, then cpu
-    fast_layout(model)                           # channels-last convolutions (CPU)
+    channels_last(model)                         # convolutions in channels-last layout (CPU)
     optimizer = adam(groups, device)             # one fused kernel for every parameter
     with autocast(device, autocast_dtype("auto", device)):   # bf16 where the hardware runs it fast
         ...
@@ -67,7 +67,7 @@ def adam(groups: list[dict], device: torch.device) -> torch.optim.Adam:
     return torch.optim.Adam(groups, fused=device.type in ("cpu", "cuda"))
 
 
-def fast_layout(model: nn.Module) -> nn.Module:
+def channels_last(model: nn.Module) -> nn.Module:
     """Run the model's (or the aligner's) convolutions channels-last (fastest on CPU), with GroupNorm in the default
     layout (torch's channels-last GroupNorm backward is several times slower). Same numbers."""
     for module in model.modules():

@@ -14,21 +14,21 @@ Every step (train_step):
      the pool, so each frame is seen about four times. The crop is cut at the character's true
      head pose plus a little random error, like the aligner's errors: the autoencoder never
      trains on the aligner's output, only on crops like it.
-  2. The shared encoder turns every crop into a code; each character's decoder redraws its own
-     character from its own codes. The loss is the pixel error, weighted up on the eyes and
+  2. The shared encoder turns every crop into a code (with --warp, from a randomly bent copy of
+     the crop); each character's decoder redraws its own clean crop from its own codes. The loss is the pixel error, weighted up on the eyes and
      mouth, plus the error of the decoder's mask (where the character is).
   3. The aligner learns to find five landmarks in whole frames; at swap time it places the crop.
   4. One backward pass and one Adam step for all of it.
 
-Training never swaps. Because the encoder is shared, its code can only hold what every
-character has in common (the expression), so after training B's decoder can draw A's code:
-the swap. Every `save_every` steps a log row with the held-out swap PSNR, a preview grid and a
+Training never swaps. Because the encoder is shared and every decoder must draw from its
+codes, the code learns to carry what the characters share (the expression), so after training
+B's decoder can draw A's code: the swap. Every `save_every` steps a log row with the held-out swap PSNR, a preview grid and a
 checkpoint are written (aedemo.folder). Ctrl-C saves and stops.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -67,7 +67,8 @@ class TrainState:
     pools: dict | None = None         # recent renders per character (aedemo.data), made at the first step
     step: int = 0
     elapsed: float = 0.0              # seconds trained, as of the last save
-    best_loss: float = math.inf       # lowest interval loss saved so far
+    threads: list = field(default_factory=list)  # [step, threads] at every change of the CPU thread count
+    best_loss: float = math.inf       # lowest mean autoencoder loss of an interval so far (aligner's left out)
 
 
 def new_state(cfg: TrainConfig, device: torch.device) -> TrainState:
@@ -90,14 +91,14 @@ def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progre
         restore(state, folder.checkpoint)
         folder.trim_log(state.step)
     else:
-        folder.write_config(0)
+        folder.write_config(0, [], finished=False)
     if cfg.steps is not None and state.step >= cfg.steps:
         raise UsageError(f"the run is already at step {state.step}; give a larger --steps to continue")
     if log:
         log(f"training {' and '.join(state.identities)} from step {state.step} {budget_words(cfg)} on "
             f"{device.type}; previews and log.csv every {cfg.save_every} steps in {folder.path}")
     dtype = autocast_dtype(cfg.precision, device)
-    watch = Watch(cfg, state.step, state.elapsed, device, progress, log)
+    watch = Watch(cfg, state.step, state.elapsed, device, progress, log, threads=state.threads)
     try:
         while not watch.budget_spent(state.step):
             losses = train_step(state, dtype)
@@ -105,13 +106,13 @@ def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progre
             if state.step % cfg.save_every == 0:
                 save(state, folder, watch.interval())
     except KeyboardInterrupt:
-        raise interrupted(state, folder, watch) from None
+        stop_interrupted(state, folder, watch)
     finally:
         watch.close()
     last = watch.interval()
     if last:
         save(state, folder, last)
-    folder.finish(state.step)
+    folder.finish(state.step, state.threads)
     return load_run(folder.path, device=device)
 
 
@@ -120,7 +121,7 @@ def train_step(state: TrainState, dtype: torch.dtype | None) -> dict[str, float]
     cfg, model, aligner, device = state.cfg, state.pipeline.model, state.pipeline.aligner, state.pipeline.device
     if state.pools is None:  # the first step renders a whole pool
         state.pools = new_pools(state.identities, cfg, device, state.gen)
-    batch = make_batch(state.pools, cfg, state.gen, state.pipeline.geometry, state.step)
+    batch = make_batch(state.pools, cfg, state.gen, state.pipeline.geometry, state.step)  # step: which renders to renew
     losses = {}
     with autocast(device, dtype):
         total = 0.0
@@ -171,19 +172,21 @@ def save(state: TrainState, folder: RunFolder, interval: Interval, preview: bool
         save_checkpoint(folder.path / "checkpoint.best.pt", state, best_loss=interval.loss)
 
 
-def interrupted(state: TrainState, folder: RunFolder, watch: Watch) -> Interrupted:
-    """Ctrl-C: save the steps done since the last save, and say how to go on."""
+def stop_interrupted(state: TrainState, folder: RunFolder, watch: Watch) -> None:
+    """Ctrl-C: save the steps done since the last save, and stop with a line saying how to go on."""
     watch.close()
     last = watch.interval()
     if last:
         save(state, folder, last, preview=False)
-    if not folder.checkpoint.exists():
-        return Interrupted(f"interrupted before the first step ended; no checkpoint was saved in {folder.path}, "
-                           "so the same command starts the run again")
+    if folder.checkpoint.exists():
+        folder.finish(state.step, state.threads, finished=False)
+    else:
+        raise Interrupted(f"interrupted before the first step ended; no checkpoint was saved in {folder.path}, "
+                           "so the same command starts the run again") from None
     left = watch.time_left()
     budget = f"--time {max(1, math.ceil(left))}" if left is not None else f"--steps {state.cfg.steps}"
-    return Interrupted(f"interrupted at step {state.step}; saved {folder.checkpoint}. Continue "
-                       f"with: aedemo train --out {folder.path} --resume {budget}")
+    raise Interrupted(f"interrupted at step {state.step}; saved {folder.checkpoint}. Continue "
+                       f"with: aedemo train --out {folder.path} --resume {budget}") from None
 
 
 def budget_words(cfg: TrainConfig) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import TrainConfig
+from .config import TrainConfig, thread_schedule
 from .errors import RunError
 from .progress import Progress
 from .speed import ThreadGuard
@@ -40,11 +40,13 @@ class Watch:
     """The clock and everything that looks at a training run from outside while it trains."""
 
     def __init__(self, cfg: TrainConfig, step: int, elapsed: float, device: torch.device, progress: bool,
-                 log=None):
+                 log=None, threads: list | None = None):
         self.cfg, self.log, self.before = cfg, log, elapsed
+        self.schedule = None if cfg.threads == "auto" else thread_schedule(cfg.threads)
+        self.threads = [] if threads is None else threads  # [step, count] at each change, kept by the caller
         self.bar = Progress(total_steps=cfg.steps, budget_s=cfg.time, start_step=step,
                             enabled=progress and sys.stderr.isatty())
-        self.guard = ThreadGuard(enabled=cfg.time is not None and device.type == "cpu")
+        self.guard = ThreadGuard(enabled=cfg.time is not None and device.type == "cpu" and self.schedule is None)
         self.start = self.step_start = time.monotonic()
         self.interval_start = None    # when the first step since the last save began
         self.steps: list[dict] = []   # the losses of each step since the last save
@@ -55,12 +57,19 @@ class Watch:
         return time.monotonic() - self.start
 
     def budget_spent(self, step: int) -> bool:
-        """True once the step or time budget is used up."""
+        """True once the step or time budget is used up; else the step about to run is timed, and the
+        thread count it runs on is set (by --threads) and noted."""
         cfg = self.cfg
+        if (cfg.steps is not None and step >= cfg.steps) or (cfg.time is not None and self.seconds() >= cfg.time):
+            return True
+        if self.schedule:
+            torch.set_num_threads(next(count for start, count in reversed(self.schedule) if start <= step))
+        if not self.threads or self.threads[-1][1] != torch.get_num_threads():
+            self.threads.append([step, torch.get_num_threads()])
         self.step_start = time.monotonic()
         if self.interval_start is None:
             self.interval_start = self.step_start
-        return (cfg.steps is not None and step >= cfg.steps) or (cfg.time is not None and self.seconds() >= cfg.time)
+        return False
 
     def step_done(self, step: int, losses: dict[str, float]) -> None:
         """Note one step: thread guard, divergence check, progress bar."""

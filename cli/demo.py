@@ -11,7 +11,9 @@ import click
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME", help="First identity.")
 @click.option("--b", "b", default="robot", show_default=True, metavar="NAME", help="Second identity.")
 @click.option("--ablation-time", default=10.0, show_default=True, type=float, help="Seconds per ablation variant.")
-def demo(out, time_s, a, b, ablation_time):
+@click.option("--resume", is_flag=True, help="Finish the lesson in --out: keep what is done, train for the time "
+              "left, make what is missing (with nothing there, start it).")
+def demo(out, time_s, a, b, ablation_time, resume):
     """The whole lesson end to end: train, score, animate, explain, ablate -> report.html.
 
     About 2.5 minutes on a 2-core laptop CPU with the defaults (one of them training).
@@ -20,14 +22,15 @@ def demo(out, time_s, a, b, ablation_time):
     Examples:
       aedemo demo
       aedemo demo --a cat --b ghost --time 120 --out runs/cat-ghost-lesson
+      aedemo demo --out runs/cat-ghost-lesson --resume      # after Ctrl-C: finish it
     """
     from aedemo.demo import demo as run_demo
     from aedemo.errors import UsageError
 
     if not 0 < time_s <= 24 * 3600 or not 0 < ablation_time <= 3600:
         raise UsageError("--time and --ablation-time must be positive numbers of seconds")
-    result = run_demo(out, time_s, a, b, ablation_seconds=ablation_time,
-                      log=lambda m: click.echo(m, err=True))
+    result = run_demo(out, time_s, a, b, ablation_seconds=ablation_time, log=lambda m: click.echo(m, err=True),
+                      resume=resume)
     click.echo(f"done in {result['seconds']:.0f} s", err=True)
     for line in result["summary"]:
         click.echo(line, err=True)

@@ -24,9 +24,10 @@ def evaluate(run, as_json):
 
     from aedemo.evaluate import evaluate as run_evaluation
     from aedemo.evaluate import format_table
+    from aedemo.folder import working_copy
     from aedemo.run import load_run
 
-    loaded = load_run(run)
+    loaded = load_run(working_copy(run, log=lambda line: click.echo(line, err=True)))
     metrics = run_evaluation(loaded, log=lambda message: click.echo(message, err=True))
     click.echo(f"wrote {loaded.path / 'metrics.json'}", err=True)
     click.echo(json.dumps(metrics, indent=2) if as_json else format_table(metrics))

@@ -24,12 +24,13 @@ def explain(run, color_by, n):
     """
     from aedemo.errors import UsageError
     from aedemo.explain import FIGURE_NAME, JSON_NAME, ExplainConfig, format_explain, write_explain
+    from aedemo.folder import working_copy
     from aedemo.run import load_run
 
     if not 20 <= n <= 4096:
         raise UsageError(f"--n must be from 20 to 4096 poses, got {n}")
     cfg = ExplainConfig(n=n, color_by=color_by)
-    loaded = load_run(run)
+    loaded = load_run(working_copy(run, log=lambda line: click.echo(line, err=True)))
     click.echo(f"encoding {n} held-out poses per character...", err=True)
     info = write_explain(loaded, cfg)
     click.echo(format_explain(info))

@@ -16,8 +16,9 @@ def report(run):
     Examples:
       aedemo report runs/blob-robot
     """
+    from aedemo.folder import working_copy
     from aedemo.lesson.report import write_report
 
-    path = write_report(run)
+    path = write_report(working_copy(run, log=lambda line: click.echo(line, err=True)))
     click.echo(f"wrote {path}", err=True)
     click.echo(str(path))

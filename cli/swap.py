@@ -34,14 +34,15 @@ def swap(run, source, target, motion, frames, out):
 
     from aedemo.errors import UsageError
     from aedemo.files import output_path
+    from aedemo.folder import working_copy
     from aedemo.lesson.animate import pick_pair, write_swap
     from aedemo.run import load_run
 
     if not 2 <= frames <= 240:
         raise UsageError(f"--frames must be from 2 to 240, got {frames}")
-    loaded = load_run(run)
+    loaded = load_run(working_copy(run, log=lambda line: click.echo(line, err=True)))
     source, target = pick_pair(loaded, source, target)
-    path = output_path(Path(out) if out else Path(run) / "swap.gif", {".gif": "animation", ".png": "still grid"})
+    path = output_path(Path(out) if out else loaded.path / "swap.gif", {".gif": "animation", ".png": "still grid"})
     write_swap(loaded, path, source, target, motion, frames)
     what = (f"{target} copies it" if source != target else
             f"{source}'s own decoder redraws it: a reconstruction, not a swap")

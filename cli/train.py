@@ -40,5 +40,6 @@ def train(out, resume, **settings):
                        err=True)
     run = run_training(TrainConfig(**settings), out=out, resume=resume, log=lambda line: click.echo(line, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
-    click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}", err=True)
+    click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}   then   aedemo report {run.path}",
+               err=True)
     click.echo(str(run.path))

@@ -71,7 +71,8 @@ def test_ctrl_c_while_demo_trains(tmp_path, monkeypatch, one_thread):
     ctrl_c_at(monkeypatch, TRAIN_STEP, 3)
     out = tmp_path / "demo"
     line = interrupted(invoke("demo", "--time", "30", "--out", out))
-    assert line.startswith("interrupted at step 2; saved") and "--resume" in line
+    assert line == f"interrupted during training; what is done is saved. Finish the lesson with: " \
+                   f"aedemo demo --out {out} --resume"
     assert aedemo.load_run(out).step == 2   # the steps it made were saved, whole
     assert not (out / "metrics.json").exists() and not (out / "report.html").exists()
     no_temp_files(out)
@@ -80,7 +81,7 @@ def test_ctrl_c_while_demo_trains(tmp_path, monkeypatch, one_thread):
 def test_ctrl_c_while_demo_scores(tmp_path, monkeypatch, one_thread):
     calls = ctrl_c_at(monkeypatch, READOUT_STEP, 3)
     out = tmp_path / "demo"
-    assert interrupted(invoke("demo", "--time", "1", "--out", out)) == "interrupted"
+    assert interrupted(invoke("demo", "--time", "1", "--out", out)).startswith("interrupted during scoring;")
     assert len(calls) == 3 and aedemo.load_run(out).step >= 1
     for name in ("metrics.json", "readouts.pt", "swap.gif", "report.html"):
         assert not (out / name).exists(), name

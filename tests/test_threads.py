@@ -67,7 +67,7 @@ def test_a_timed_run_leaves_the_thread_count_as_it_was(two_threads, tmp_path, mo
     from aedemo.train import TrainConfig, train
     said = []
     monkeypatch.setattr("aedemo.speed.SLOWDOWN", 0.0)  # any window counts as slow: the guard must act
-    cfg = TrainConfig(size=32, crop=24, batch=4, width=8, latent=8, save_every=50, time=3.0, steps=40)
+    cfg = TrainConfig(size=32, crop=24, batch=4, width=8, latent=8, save_every=50, time=30.0, steps=40)
     train(cfg, out=tmp_path / "run", progress=False, log=said.append)
     assert any("goes on with one thread" in line for line in said)
     assert torch.get_num_threads() == 2
