@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
+from .. import __version__
 from ..files import atomic_write
 
 SYNTHETIC_NOTE = "Synthetic image made by aedemo: cartoon characters, no real person."
@@ -112,7 +113,6 @@ def stack(pictures: list[Image.Image]) -> Image.Image:
 
 def png_info(synthetic: bool) -> PngImagePlugin.PngInfo:
     """PNG text chunks: the software, and whether the picture is synthetic."""
-    from .. import __version__
     info = PngImagePlugin.PngInfo()
     info.add_text("Software", f"aedemo {__version__}")
     if synthetic:
