@@ -16,9 +16,10 @@ $(BIN)/aedemo: setup.cfg pyproject.toml
 demo: $(BIN)/aedemo
 	$(BIN)/aedemo demo --out runs/demo --resume
 
-# regenerate samples/: the characters sheet and a small pretrained run with its lesson page
+# regenerate samples/ (the characters sheet, a small pretrained run with its lesson page) and the shipped readouts
 samples: $(BIN)/aedemo
 	$(BIN)/aedemo identities --sheet samples/characters.png
+	rm -f aedemo/pretrained/readouts-*.pt && $(BIN)/python -c "from aedemo.cache import write_shipped; write_shipped()"
 	rm -rf runs/sample-build samples/blob-robot && $(BIN)/aedemo demo --out runs/sample-build
 	mkdir -p samples/blob-robot/preview
 	cd runs/sample-build && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \

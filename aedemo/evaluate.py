@@ -47,11 +47,12 @@ from dataclasses import dataclass
 
 import torch
 
+from .cache import load_or_train
 from .data import HELDOUT_SEED, heldout_poses
 from .files import write_text
 from .metrics import mean_ssim, psnr, ssim_map
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
-from .readouts import VISIBLE_EYE, accuracy, factor_scores, good_enough, load_or_train, read
+from .readouts import VISIBLE_EYE, accuracy, factor_scores, good_enough, read
 from .renderer import render
 from .speed import one_thread
 

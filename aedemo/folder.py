@@ -28,7 +28,7 @@ from .lesson.charts import write_loss_plot
 from .lesson.images import save_png
 from .lesson.preview import heldout_pairs, write_timelapse
 
-LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features"]
+LOG_FIELDS = ["step", "seconds", "loss", "img_per_s", "swap_psnr", "swap_psnr_features", "margin_db"]
 
 
 def folder_name(name: str) -> str:
@@ -98,8 +98,9 @@ class RunFolder:
     def append_log(self, row: dict) -> None:
         """Add a row to log.csv (the columns: LOG_FIELDS, then one loss per decoder and the aligner's)."""
         log = self.path / "log.csv"
-        columns = LOG_FIELDS + sorted(k for k in row if k.startswith("loss_"))
-        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else [",".join(columns)]
+        lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        columns = lines[0].split(",") if lines else LOG_FIELDS + sorted(k for k in row if k.startswith("loss_"))
+        lines = lines or [",".join(columns)]  # a log begun by an older version keeps its columns
         lines.append(",".join(str(row.get(k, "")) for k in columns))
         write_text(log, "\n".join(lines) + "\n")
 

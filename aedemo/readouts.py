@@ -1,7 +1,8 @@
 """Readouts: small CNNs that read the identity and all 9 pose factors back from a picture.
 
-    from aedemo.readouts import accuracy, load_or_train, read
-    readouts = load_or_train(run)             # trained once, cached in RUN/readouts.pt
+    from aedemo.readouts import accuracy, read, train
+    readouts = train(run.identities, size=64) # about 300 steps; aedemo.cache keeps them
+
     out = read(readouts, images)              # {"identity": index per image, "factors": {name: values}}
     accuracy(readouts, run.identities)        # how well they read clean held-out renders
 
@@ -14,13 +15,7 @@ on the held-out poses.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import pickle
-import time
-import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -28,8 +23,7 @@ from torch import nn
 
 from .align import Geometry, crop
 from .data import heldout_poses, jitter_head
-from .files import atomic_write
-from .identities import Identity, identity_to_dict
+from .identities import Identity
 from .metrics import r2_score
 from .poses import FACTORS, HEAD_FACTORS, cat_poses, index_poses, make_generator, sample_poses
 from .renderer import render
@@ -187,39 +181,3 @@ def accuracy(net: Readouts, identities: dict[str, Identity], n: int = 256) -> di
 def good_enough(acc: dict) -> bool:
     """The bar for trusting readouts: identity >= 99 % and every factor R^2 >= 0.95."""
     return acc["identity_accuracy"] >= 0.99 and all(s["r2"] >= 0.95 for s in acc["factors"].values())
-
-
-def fingerprint(identities: dict[str, Identity], size: int, cfg: ReadoutConfig) -> str:
-    """A short hash of everything the readouts depend on, to know when a cache is stale."""
-    spec = {"identities": [identity_to_dict(i) for i in identities.values()], "size": size, "cfg": asdict(cfg)}
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def load_or_train(run, cfg: ReadoutConfig | None = None, log=None) -> Readouts:
-    """The run's readouts from RUN/readouts.pt, trained and cached there first if needed."""
-    cfg, identities, size = cfg or ReadoutConfig(), dict(run.identities), run.config.size
-    path, key = run.path / "readouts.pt", fingerprint(identities, size, cfg)
-    if path.exists():
-        try:
-            with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our line says enough
-                warnings.simplefilter("ignore")
-                saved = torch.load(path, map_location="cpu", weights_only=True)
-            if saved.get("fingerprint") == key:
-                net = new_readouts(list(identities), size, cfg)
-                net.load_state_dict(saved["state"])
-                return net.to(run.device).eval()
-        except (OSError, RuntimeError, EOFError, KeyError, AttributeError, pickle.UnpicklingError):
-            if log:
-                log(f"{path.name} is damaged; training the readouts again")
-    if log:
-        log("training the readouts on clean renders (once; cached in readouts.pt)")
-    start = time.monotonic()
-    net = train(identities, size, cfg, run.device)
-    seconds = time.monotonic() - start
-    buffer = io.BytesIO()  # serialised in memory first, so a full disk fails as a plain OSError
-    torch.save({"fingerprint": key, "state": net.state_dict(), "seconds": seconds}, buffer)
-    with atomic_write(path) as f:
-        f.write(buffer.getbuffer())
-    if log:
-        log(f"trained the readouts in {seconds:.0f} s")
-    return net

@@ -6,6 +6,20 @@ import click
 from .options import ignored_on_resume, train_options
 
 
+def expression_line(path) -> str:
+    """When the swap first carried the expression, read from the run's log."""
+    from aedemo.lesson.charts import EXPRESSION_BAR, read_log, time_to_expression
+
+    rows = read_log(path / "log.csv") if (path / "log.csv").exists() else []
+    first = time_to_expression(rows)
+    if first:
+        return (f"time to expression: {first['seconds']:.1f} s (step {first['step']:.0f}), when the swap first beat "
+                f"the best expression-blind baseline by {EXPRESSION_BAR:g} dB in eyes+mouth both ways")
+    best = max((row["margin_db"] for row in rows if "margin_db" in row), default=None)
+    return ("expression not carried over yet: " + (f"best margin {best:+.1f} dB" if best is not None else "no margin logged")
+            + f" against the {EXPRESSION_BAR:g} dB it takes; train longer with --resume")
+
+
 @click.command()
 @train_options
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")
@@ -40,6 +54,7 @@ def train(out, resume, **settings):
                        err=True)
     run = run_training(TrainConfig(**settings), out=out, resume=resume, log=lambda line: click.echo(line, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
+    click.echo(expression_line(run.path), err=True)
     click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}   then   aedemo report {run.path}",
                err=True)
     click.echo(str(run.path))

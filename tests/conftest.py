@@ -20,6 +20,12 @@ def run_cli():
     return run
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    """Each test its own empty cache folder: no readouts kept by another test or by the user."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """Tiny models on a shared CPU: one torch thread, so no time is lost spinning."""

@@ -5,10 +5,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from aedemo.cache import fingerprint, load_or_train
 from aedemo.data import heldout_poses
 from aedemo.identities import IDENTITIES, identity_from_dict
 from aedemo.poses import sample_poses
-from aedemo.readouts import ReadoutConfig, accuracy, fingerprint, good_enough, load_or_train, new_readouts, read
+from aedemo.readouts import ReadoutConfig, accuracy, good_enough, new_readouts, read
 from aedemo.renderer import render
 
 PIP = identity_from_dict({"name": "pip", "head": "round", "skin": [90, 200, 250], "extras": ["antenna"]})
@@ -83,3 +84,14 @@ def test_damaged_or_stale_cache_is_retrained(tmp_path, monkeypatch):
     run.config.size = 48
     load_or_train(run)
     assert sizes == [32, 48]
+
+
+def test_the_lesson_pair_ships_its_readouts(tmp_path):
+    """blob and robot at 64 px, the demo's pair, need no readout training on a new machine."""
+    from aedemo.cache import SHIPPED
+    pair = {"blob": IDENTITIES["blob"], "robot": IDENTITIES["robot"]}
+    assert (SHIPPED / f"readouts-{fingerprint(pair, 64, ReadoutConfig())}.pt").exists()
+    run = SimpleNamespace(identities=pair, config=SimpleNamespace(size=64), path=tmp_path, device=torch.device("cpu"))
+    said = []
+    load_or_train(run, log=said.append)
+    assert "using the readouts kept in" in said[0] and (tmp_path / "readouts.pt").exists()

@@ -1,6 +1,7 @@
 """log.csv read once, and drawn as the run's loss.png: training loss and held-out swap PSNR by step.
 
     rows = read_log(run / "log.csv")                    # [{"step": 50.0, "loss": 0.03, ...}, ...]
+    time_to_expression(rows)                           # {"step": 350.0, "seconds": 17.9, "margin_db": 3.2}
     write_loss_plot(run / "log.csv", run / "loss.png")
 """
 from __future__ import annotations
@@ -12,12 +13,21 @@ from pathlib import Path
 
 from ..files import atomic_write
 
+EXPRESSION_BAR = 3.0  # dB over the best expression-blind baseline: the swap visibly carries the expression
+
 
 def read_log(path: Path) -> list[dict]:
     """Rows of log.csv as dicts of floats (cells that are empty or not finite numbers left out)."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     return [{k: value for k, v in row.items() if k and (value := as_number(v)) is not None} for row in rows]
+
+
+def time_to_expression(rows: list[dict], bar: float = EXPRESSION_BAR) -> dict | None:
+    """The first log row whose worse direction beats the best expression-blind baseline by `bar`
+    dB in eyes+mouth (held-out poses): {"step", "seconds", "margin_db"}, or None."""
+    first = next((row for row in rows if row.get("margin_db", -math.inf) >= bar), None)
+    return None if first is None else {k: first[k] for k in ("step", "seconds", "margin_db")}
 
 
 def as_number(text) -> float | None:

@@ -2,7 +2,7 @@
 
     picture = preview_grid(pipeline, identities)      # A | A->A | A->B | B truth || B | B->B | B->A | A truth
     heldout = heldout_pairs(identities, size=64)       # rendered once per run
-    scores = heldout_scores(pipeline, heldout)        # {"swap_psnr": ..., "swap_psnr_features": ...}
+    scores = heldout_scores(pipeline, heldout)        # {"swap_psnr": ..., "swap_psnr_features": ..., "margin_db": ...}
     write_timelapse(run / "preview", run / "timelapse.gif")
 """
 from __future__ import annotations
@@ -13,9 +13,13 @@ import torch
 from PIL import Image
 
 from ..data import heldout_poses
+from ..evaluate import EvalConfig, expression_blind
 from ..metrics import psnr
+from ..poses import make_generator
 from ..renderer import render
 from .images import grid, save_gif, shorten
+
+BLIND_SAMPLES = EvalConfig().blur_samples  # random expressions averaged for the blurred baseline
 
 
 def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> Image.Image:
@@ -37,25 +41,31 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
 
 
 def heldout_pairs(identities: dict, size: int, n: int = 64) -> list[tuple]:
-    """(source, target, frames, truth, eyes+mouth mask) both ways between the first two identities."""
+    """(source, target, frames, truth, eyes+mouth mask, best blind PSNR in eyes+mouth) both ways
+    between the first two identities; the blind baselines are aedemo.evaluate's, on these poses."""
     ida, idb = list(identities.values())[:2]
-    poses = heldout_poses(n)
+    poses, gen = heldout_poses(n), make_generator(0)
     pairs = []
     for src, dst in ((ida, idb), (idb, ida)):
         truth, masks = render(dst, poses, size=size, masks=True)
-        pairs.append((src.name, dst.name, render(src, poses, size=size), truth, masks["features"]))
+        blind = max(float(psnr(out, truth, masks["features"]).mean())
+                    for out in expression_blind(dst, poses, size, BLIND_SAMPLES, gen))
+        pairs.append((src.name, dst.name, render(src, poses, size=size), truth, masks["features"], blind))
     return pairs
 
 
 @torch.no_grad()
 def heldout_scores(pipeline, heldout: list[tuple]) -> dict:
-    """Mean PSNR of swaps against true swaps on held-out poses (both directions)."""
-    whole, region = [], []
-    for src, dst, frames, truth, features in heldout:
+    """Mean PSNR of swaps against true swaps on held-out poses (both directions), and the margin of
+    the worse direction over its best expression-blind baseline in eyes+mouth."""
+    whole, region, margins = [], [], []
+    for src, dst, frames, truth, features, blind in heldout:
         swapped = pipeline.swap(frames.to(pipeline.device), to=dst, source=src).cpu()
         whole.append(psnr(swapped, truth).mean())
         region.append(psnr(swapped, truth, features).mean())
-    return {"swap_psnr": float(sum(whole) / 2), "swap_psnr_features": float(sum(region) / 2)}
+        margins.append(float(region[-1]) - blind)
+    return {"swap_psnr": float(sum(whole) / 2), "swap_psnr_features": float(sum(region) / 2),
+            "margin_db": min(margins)}
 
 
 def write_timelapse(preview_dir: Path, path: Path, max_frames: int = 40) -> Path | None:
