@@ -126,7 +126,7 @@ def scratch(tmp_path, monkeypatch):
     for target in TRAINING:
         monkeypatch.setattr(target, train)
     readouts, scores = pkgutil.resolve_name(READOUT_CONFIG), pkgutil.resolve_name(EVAL_CONFIG)
-    monkeypatch.setattr(READOUT_CONFIG, lambda **kw: readouts(**{"steps": 2, **kw}))
+    monkeypatch.setattr(READOUT_CONFIG, lambda **kw: readouts(**{**kw, "steps": 2}))  # even with --readout-steps
     monkeypatch.setattr(EVAL_CONFIG, lambda **kw: scores(**{"n": 16, "blur_samples": 2, "mean_samples": 8, **kw}))
     monkeypatch.setattr(QUICK_EVAL, scores(n=16, blur_samples=2, mean_samples=8, readouts=False))
     monkeypatch.setattr(MEASURE, lambda device, quick=False: calls.append({"bench": device}) or FIGURES)
