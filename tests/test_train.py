@@ -1,6 +1,7 @@
 """Training: a tiny run writes the whole run folder, resumes exactly, stops cleanly."""
 import json
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,15 @@ def test_tiny_run_writes_every_file(tmp_path):
     assert not list(folder.glob("**/*.tmp"))
     out = run.swap(torch.rand(3, 3, 32, 32), to="robot")
     assert out.shape == (3, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
+
+
+def test_preview_header_leads_with_eyes_and_mouth(tmp_path, monkeypatch):
+    titles = []
+    real = aedemo.train.preview_grid
+    monkeypatch.setattr(aedemo.train, "preview_grid", lambda *a, title="": titles.append(title) or real(*a, title=title))
+    train(tiny(steps=5), out=tmp_path / "run", progress=False)
+    header = re.fullmatch(r"step 5   swap vs truth: eyes\+mouth [\d.]+ dB, whole frame [\d.]+ dB", titles[0])
+    assert len(titles) == 1 and header, titles
 
 
 def weights(path):
