@@ -5,11 +5,10 @@
 """
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
-from .ablate import DEMO_VARIANTS, ablate
+from .ablate import DEMO_SECONDS, DEMO_VARIANTS, ablate_run
 from .config import TrainConfig, check, with_identities
 from .evaluate import evaluate
 from .explain import write_explain
@@ -30,7 +29,7 @@ def free_folder(path: Path) -> Path:
 
 
 def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", b: str = "robot",
-         ablation_seconds: float = 10.0, log=print) -> dict:
+         ablation_seconds: float = DEMO_SECONDS, log=print) -> dict:
     """Run the lesson end to end; returns paths and the three-line summary."""
     start = time.monotonic()
     cfg = with_identities(TrainConfig(a=a, b=b, time=seconds))
@@ -46,10 +45,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
     log("4/6 looking inside the shared code")
     write_explain(run)
     log(f"5/6 ablation: {', '.join(DEMO_VARIANTS)} for {ablation_seconds:g} s each")
-    scratch = out / "ablation"
-    table = ablate(ablation_seconds, scratch, base=run.config, variants=DEMO_VARIANTS, log=log)
-    for name in ("ablation.json", "ablation.png"):
-        shutil.copyfile(scratch / name, out / name)
+    table = ablate_run(out, ablation_seconds, DEMO_VARIANTS, base=run.config, log=log)
     log("6/6 writing the lesson page")
     report = write_report(out, pipeline=run.pipeline)
     return {"report": report, "seconds": time.monotonic() - start,

@@ -1,5 +1,7 @@
 """`aedemo demo` and `aedemo ablate` end to end, on a tiny budget."""
 import json
+import shutil
+from pathlib import Path
 
 import pytest
 from aedemo.cli.main import cli
@@ -8,6 +10,8 @@ from click.testing import CliRunner
 import aedemo.readouts
 from aedemo.ablate import ablate, format_ablation
 from aedemo.demo import demo, free_folder
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "blob-robot"
 
 
 @pytest.fixture
@@ -43,6 +47,13 @@ def test_ablate_table(tmp_path):
     assert set(table["variants"]) == {"shared", "latent-4"}
     assert "latent-4" in format_ablation(table)
     assert (tmp_path / "ab" / "ablation.png").is_file()
+
+
+def test_ablate_refuses_other_characters_for_a_run(tmp_path):
+    for name in ("config.json", "checkpoint.pt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    result = CliRunner().invoke(cli, ["ablate", "--out", str(tmp_path), "--a", "cat"])
+    assert result.exit_code == 2 and "holds a run of blob and robot; leave out --a and --b" in result.output
 
 
 def test_ablate_bad_variant(tmp_path):

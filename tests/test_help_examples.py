@@ -61,6 +61,9 @@ TRAINS = {  # what each example that trains must ask for: settings, the run fold
     "aedemo ablate --time 20": [{"a": "blob", "b": "robot", **v} for v in variants("runs/ablation", 20.0, VARIANTS)],
     "aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share":
         variants("runs/why-share", 30.0, ["shared", "separate"]),
+    "aedemo ablate --out runs/blob-robot --time 10 --variant shared --variant separate --variant no-align":
+        [{"a": "blob", "b": "robot", **v}
+         for v in variants("runs/blob-robot/ablation", 10.0, ["shared", "separate", "no-align"])],
 }
 FIGURES = {"device": "cpu", "threads": 2, "cpu_capability": "AVX2", "render_img_per_s_64px": 5000.0,
            "matmul_peak_gflops_fp32": 400.0, "train_bf16": None,
