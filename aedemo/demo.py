@@ -12,7 +12,7 @@ from .ablate import DEMO_SECONDS, DEMO_VARIANTS, ablate_run
 from .config import TrainConfig, check, with_identities
 from .evaluate import evaluate
 from .explain import write_explain
-from .lesson.animate import write_swap
+from .lesson.animate import LESSON_FRAMES, LESSON_MOTION, write_swap
 from .lesson.report import write_report
 from .train import train
 
@@ -41,7 +41,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
     log("2/6 scoring the swaps against the true swaps")
     metrics = evaluate(run, log=log)
     log("3/6 drawing swap.gif")
-    write_swap(run, out / "swap.gif", run.config.names()[0], run.config.names()[1], motion="tour", frames=36)
+    write_swap(run, out / "swap.gif", *run.config.names()[:2], LESSON_MOTION, LESSON_FRAMES, both_ways=True)
     log("4/6 looking inside the shared code")
     write_explain(run)
     log(f"5/6 ablation: {', '.join(DEMO_VARIANTS)} for {ablation_seconds:g} s each")

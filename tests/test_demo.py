@@ -6,10 +6,12 @@ from pathlib import Path
 import pytest
 from aedemo.cli.main import cli
 from click.testing import CliRunner
+from PIL import Image
 
 import aedemo.readouts
 from aedemo.ablate import ablate, format_ablation
 from aedemo.demo import demo, free_folder
+from aedemo.lesson.animate import LESSON_FRAMES, swap_frames
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "blob-robot"
 
@@ -33,6 +35,9 @@ def test_demo_writes_the_lesson(tmp_path, quick_readouts):
     assert any("6/6" in line for line in lines)
     variants = json.loads((folder / "ablation.json").read_text())["variants"]
     assert set(variants) == {"shared", "separate", "no-align"}
+    one_way = swap_frames(aedemo.load_run(folder), "blob", "robot", "tour", 2)[0]
+    gif = Image.open(folder / "swap.gif")   # blob -> robot above robot -> blob
+    assert gif.size == (one_way.width, 2 * one_way.height) and gif.n_frames == LESSON_FRAMES
 
 
 def test_free_folder(tmp_path):
