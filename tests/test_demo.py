@@ -1,6 +1,10 @@
 """`aedemo demo` and `aedemo ablate` end to end, on a tiny budget."""
+import html
 import json
+import re
+import shlex
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -8,12 +12,18 @@ from aedemo.cli.main import cli
 from click.testing import CliRunner
 from PIL import Image
 
+import aedemo.ablate
 import aedemo.readouts
 from aedemo.ablate import ablate, format_ablation
+from aedemo.config import TrainConfig
 from aedemo.demo import demo, free_folder
+from aedemo.evaluate import EvalConfig
 from aedemo.lesson.animate import LESSON_FRAMES, swap_frames
+from aedemo.lesson.report import write_report
+from aedemo.train import train
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "blob-robot"
+TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 2}
 
 
 @pytest.fixture
@@ -52,6 +62,28 @@ def test_ablate_table(tmp_path):
     assert set(table["variants"]) == {"shared", "latent-4"}
     assert "latent-4" in format_ablation(table)
     assert (tmp_path / "ab" / "ablation.png").is_file()
+
+
+def test_the_pages_ablation_hint_makes_the_demos_layout(tmp_path, monkeypatch):
+    """A run without an ablation: the command its page suggests trains the variants in RUN/ablation/ and copies
+    ablation.json and ablation.png into RUN, as the demo does; the page then answers its question."""
+    run = tmp_path / "my run"
+    train(TrainConfig(**TINY, steps=2, time=None), out=run, progress=False)
+    page = write_report(run).read_text(encoding="utf-8")
+    hint = html.unescape(re.search(r"<code>(aedemo ablate [^<]*)</code> makes it as", page)[1])
+    real = aedemo.ablate.train   # a few steps of the real training: this checks the layout, not the numbers
+    monkeypatch.setattr(aedemo.ablate, "train", lambda cfg, out, progress, log=None: real(
+        replace(cfg, time=None, steps=2, save_every=2), out=out, progress=False))
+    monkeypatch.setattr(aedemo.ablate, "QUICK_EVAL", EvalConfig(n=8, blur_samples=2, mean_samples=4, readouts=False))
+    result = CliRunner().invoke(cli, shlex.split(hint)[1:])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (run / "ablation").iterdir()) == [
+        "ablation.json", "ablation.png", "no-align", "separate", "shared"]
+    for name in ("ablation.json", "ablation.png"):
+        assert (run / name).read_bytes() == (run / "ablation" / name).read_bytes(), name
+    assert "<b>Shared or separate encoders?</b>" in write_report(run).read_text(encoding="utf-8")
+    again = CliRunner().invoke(cli, shlex.split(hint)[1:])
+    assert again.exit_code == 2 and "already holds an ablation" in again.output
 
 
 def test_ablate_refuses_other_characters_for_a_run(tmp_path):
