@@ -130,6 +130,15 @@ def test_cli_defaults_are_the_library_defaults(monkeypatch, tmp_path):
     assert {"a", "b", "more", "steps", "time", "lr", "aligned", "seed", "save_every"} <= options
 
 
+def test_train_ends_by_naming_the_lesson_page(monkeypatch, tmp_path):
+    run = tmp_path / "my run"
+    monkeypatch.setattr("aedemo.train.train", lambda cfg, **kwargs: SimpleNamespace(step=5, path=run))
+    result = CliRunner().invoke(cli, ["train", "--steps", "5"])
+    quoted = f"'{run}'"
+    assert f"next: aedemo swap {quoted}   or   aedemo evaluate {quoted}; then aedemo report {quoted} makes its " \
+           "lesson page" in result.output
+
+
 def test_budget_is_a_minute_unless_steps_are_given():
     """From Python as from the CLI: steps alone set no time limit (and keep threads fixed)."""
     assert (TrainConfig().time, TrainConfig().steps) == (60.0, None)
