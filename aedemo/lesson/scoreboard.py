@@ -1,11 +1,13 @@
 """The numbers of the lesson page as tables a learner can read: the metrics, ablation and probes.
 
     from aedemo.lesson.scoreboard import ablation_table, metrics_html
-    html = metrics_html(json.loads((run / "metrics.json").read_text()))
+    html = metrics_html(json.loads((run / "metrics.json").read_text()), str(run))  # run: for the commands it suggests
     html = ablation_table(json.loads((run / "ablation.json").read_text()))
 
 Every swap number sits beside its baselines on the same held-out poses, each table opens with
 a one-line verdict, and every value shown is read from the file (missing ones show as a dash).
+R\u00b2 and output spread carry a plain word and colour (aedemo/lesson/readings.py); readouts that
+missed their own bar are named and their numbers greyed out.
 The keys are those documented in aedemo/evaluate.py.
 """
 from __future__ import annotations
