@@ -1,8 +1,10 @@
 """Ablations: change one thing, train with the same budget, and see what the swap loses.
 
     aedemo ablate --time 20 --out runs/ablation
-    from aedemo.ablate import ablate
+    aedemo ablate --out runs/blob-robot --time 10     # a trained run: RUN/ablation/, results copied into RUN
+    from aedemo.ablate import ablate, ablate_run
     table = ablate(seconds=20, out="runs/ablation")
+    table = ablate_run("runs/blob-robot", seconds=10)   # the layout `aedemo demo` makes, for the run's page
 
 Variants (each against the default recipe, same seed and time budget):
   shared        the default: one shared encoder, aligned crops
@@ -23,7 +25,8 @@ from PIL import Image
 from .config import TrainConfig
 from .data import heldout_poses
 from .evaluate import EvalConfig, evaluate
-from .files import write_text
+from .files import atomic_write, write_text
+from .folder import read_config
 from .lesson.images import grid, save_png, shorten
 from .lesson.texts import VARIANT_MEANING
 from .renderer import render
@@ -37,6 +40,9 @@ VARIANTS = {
     "latent-4": {"latent": 4},
 }
 DEMO_VARIANTS = ("shared", "separate", "no-align")
+DEMO_SECONDS = 10.0  # training per variant in the lesson: enough for the shared encoder to pull ahead
+IN_RUN = "ablation"  # inside a run folder: the variants' own run folders and the full results
+RESULTS = ("ablation.json", "ablation.png")  # copied from RUN/ablation/ into RUN, where its lesson page looks
 QUICK_EVAL = EvalConfig(n=64, readouts=False)  # PSNR and spread only: 64 poses are enough for those, and quick
 
 
@@ -64,7 +70,7 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
     base = base or TrainConfig(a=a, b=b)
     results, runs, baselines = {}, {}, {}  # every variant is scored against the same baselines
     for name in variants:
-        cfg = replace(base, time=seconds, steps=None, identities={}, **VARIANTS[name])
+        cfg = replace(base, time=seconds, steps=None, **VARIANTS[name])
         if log:
             log(f"ablation '{name}': training {seconds:g} s")
         run = train(cfg, out=out / name, progress=False)
@@ -74,6 +80,18 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
     table = {"seconds_each": seconds, "identities": [base.a, base.b], "variants": results}
     write_text(out / "ablation.json", json.dumps(table, indent=2) + "\n")
     save_png(swap_row(runs), out / "ablation.png", synthetic=True)
+    return table
+
+
+def ablate_run(run_dir: str | Path, seconds: float = DEMO_SECONDS, variants=DEMO_VARIANTS,
+               base: TrainConfig | None = None, log=None) -> dict:
+    """Ablate a trained run's recipe: the variants train in RUN/ablation/, and ablation.json and
+    ablation.png are copied into RUN, where its lesson page finds them."""
+    run_dir = Path(run_dir)
+    table = ablate(seconds, run_dir / IN_RUN, base=base or read_config(run_dir), variants=variants, log=log)
+    for name in RESULTS:
+        with atomic_write(run_dir / name) as f:
+            f.write((run_dir / IN_RUN / name).read_bytes())
     return table
 
 

@@ -11,13 +11,13 @@ import shutil
 import time
 from pathlib import Path
 
-from .ablate import DEMO_VARIANTS, ablate
+from .ablate import DEMO_SECONDS, DEMO_VARIANTS, IN_RUN, ablate_run
 from .checkpoint import load_checkpoint
 from .config import TrainConfig, check, with_identities
 from .errors import Interrupted
 from .evaluate import evaluate
 from .explain import write_explain
-from .lesson.animate import write_swap
+from .lesson.animate import LESSON_FRAMES, LESSON_MOTION, write_swap
 from .lesson.report import write_report
 from .run import Run, load_run
 from .train import train
@@ -35,7 +35,7 @@ def free_folder(path: Path) -> Path:
 
 
 def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", b: str = "robot",
-         ablation_seconds: float = 10.0, log=print, resume: bool = False) -> dict:
+         ablation_seconds: float = DEMO_SECONDS, log=print, resume: bool = False) -> dict:
     """Run the lesson end to end; returns paths and the three-line summary. With resume=True the
     lesson in `out` is finished: stages already done are kept, training goes on where it stopped."""
     start = time.monotonic()
@@ -54,7 +54,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
         stage = "the animation"
         log("3/6 drawing swap.gif")
         if not (resume and (out / "swap.gif").exists()):
-            write_swap(run, out / "swap.gif", run.config.names()[0], run.config.names()[1], motion="tour", frames=36)
+            write_swap(run, out / "swap.gif", *run.config.names()[:2], LESSON_MOTION, LESSON_FRAMES, both_ways=True)
         stage = "the look inside the code"
         log("4/6 looking inside the shared code")
         if not (resume and (out / "explain.json").exists()):
@@ -94,12 +94,8 @@ def train_stage(cfg: TrainConfig, out: Path, resume: bool, log, note: str = "") 
 
 def ablation_stage(run: Run, out: Path, seconds: float, log) -> dict:
     """Stage 5: the demo's ablation variants, trained in out/ablation; their table copied into `out`."""
-    scratch = out / "ablation"
-    shutil.rmtree(scratch, ignore_errors=True)  # a half-done ablation is done again
-    table = ablate(seconds, scratch, base=run.config, variants=DEMO_VARIANTS, log=log)
-    for name in ("ablation.json", "ablation.png"):
-        shutil.copyfile(scratch / name, out / name)
-    return table
+    shutil.rmtree(out / IN_RUN, ignore_errors=True)  # a half-done ablation is done again
+    return ablate_run(out, seconds, DEMO_VARIANTS, base=run.config, log=log)
 
 
 def read_json(path: Path) -> dict | None:

@@ -35,7 +35,8 @@ metrics.json keys:
   swaps[..].margin_db         swap psnr_features - best blind psnr_features
   readouts                    the readouts on clean held-out renders: identity_accuracy,
                               factors[f] = {r2, mae}, trustworthy (>= 99 % and every R^2 >= 0.95),
-                              gaze_min_eye_open (gaze is scored only where eyes are this open)
+                              gaze_min_eye_open (gaze is scored only where eyes are this open),
+                              steps (how long the readouts trained)
   expression_transferred      every swap beats its best expression-blind baseline
   aligner                     mean error of the head pose the aligner reads from held-out frames:
                               x_px, y_px (pixels), scale_pct (%), roll_deg (degrees); null if unaligned
@@ -52,7 +53,7 @@ from .data import HELDOUT_SEED, heldout_poses
 from .files import write_text
 from .metrics import mean_ssim, psnr, ssim_map
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
-from .readouts import VISIBLE_EYE, accuracy, factor_scores, good_enough, read
+from .readouts import VISIBLE_EYE, accuracy, below_bar, factor_scores, good_enough, read, readout_config
 from .renderer import render
 from .speed import one_thread
 
@@ -68,6 +69,7 @@ class EvalConfig:
     mean_samples: int = 256   # random poses averaged for the "mean" baseline
     seed: int = 0             # seeds the baselines' random poses (never the held-out poses)
     readouts: bool = True     # also read identity and pose factors from every output
+    readout_steps: int | None = None  # train the readouts this long (None: their default); longer reads better
 
 
 def pixel_scores(out: torch.Tensor, truth: torch.Tensor, features: torch.Tensor) -> dict:
@@ -154,9 +156,11 @@ def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
         means[name] = baselines["mean", name]
     net = readouts = None
     if cfg.readouts:
-        net = load_or_train(run, log=log)
+        settings = readout_config(cfg.readout_steps)
+        net = load_or_train(run, settings, log=log)
         clean = accuracy(net, run.identities)
-        readouts = {**clean, "trustworthy": good_enough(clean), "gaze_min_eye_open": VISIBLE_EYE}
+        readouts = {**clean, "trustworthy": good_enough(clean), "gaze_min_eye_open": VISIBLE_EYE,
+                    "steps": settings.steps}
     metrics = {"identities": names, "size": size, "heldout": {"n": cfg.n, "seed": HELDOUT_SEED},
                "reconstructions": {}, "swaps": {}, "readouts": readouts}
     for a in names:
@@ -242,7 +246,9 @@ def format_table(metrics: dict) -> str:
         worst = min(r["factors"], key=lambda f: r["factors"][f]["r2"])
         lines.append(f"readouts on clean held-out renders: identity {100 * r['identity_accuracy']:.1f} %, "
                      f"lowest R^2 {r['factors'][worst]['r2']:.3f} ({worst}) -> "
-                     + ("trustworthy" if r["trustworthy"] else "NOT trustworthy: ignore the readout rows"))
+                     + ("trustworthy" if r["trustworthy"] else
+                        f"NOT trustworthy: ignore the {', '.join(below_bar(r))} readout rows, or train the "
+                        f"readouts longer with --readout-steps {2 * r.get('steps', readout_config().steps)}"))
     lines.append("columns: copy = the input; mean = the target's average picture; sharp / blur = the target at the "
                  "input's head pose with the average expression / blurred over expressions; truth = the true swap. "
                  "R^2 rows: pose factors read back from each output vs the input's (1 = perfect).")

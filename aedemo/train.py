@@ -39,7 +39,7 @@ from .data import make_batch, new_pools
 from .errors import Interrupted, UsageError
 from .folder import RunFolder
 from .identities import Identity, identity_from_dict
-from .lesson.preview import heldout_scores, preview_grid
+from .lesson.preview import heldout_scores, preview_grid, preview_title
 from .pipeline import Pipeline, build_pipeline
 from .poses import make_generator
 from .run import Run, load_run
@@ -163,8 +163,7 @@ def save(state: TrainState, folder: RunFolder, interval: Interval, preview: bool
                            "img_per_s": round(interval.img_per_s, 1), "loss": round(interval.loss, 6),
                            **{k: round(v, 6) for k, v in interval.losses.items()},
                            **{k: round(v, 3) for k, v in scores.items()}})
-        title = (f"step {state.step}   swap PSNR {scores['swap_psnr']:.1f} dB "
-                 f"(eyes+mouth {scores['swap_psnr_features']:.1f})")
+        title = preview_title(state.step, scores)
         folder.save_preview(preview_grid(state.pipeline, state.identities, title=title), state.step)
     save_checkpoint(folder.checkpoint, state, best_loss=min(state.best_loss, interval.loss))
     if interval.loss < state.best_loss:

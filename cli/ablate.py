@@ -6,7 +6,9 @@ import click
 
 @click.command()
 @click.option("--time", "time_s", default=20.0, show_default=True, type=float, help="Training seconds per variant.")
-@click.option("--out", default="runs/ablation", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", default="runs/ablation", show_default=True, type=click.Path(file_okay=False),
+              help="Where the variants go; a trained run folder gets them in RUN/ablation/, as `aedemo demo` does, "
+              "and its lesson page shows them.")
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME")
 @click.option("--b", "b", default="robot", show_default=True, metavar="NAME")
 @click.option("--variant", "variants", multiple=True, metavar="NAME",
@@ -18,12 +20,14 @@ def ablate(time_s, out, a, b, variants):
     Examples:
       aedemo ablate --time 20
       aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share
+      aedemo ablate --out runs/blob-robot --time 10 --variant shared --variant separate --variant no-align
     """
     from pathlib import Path
 
-    from aedemo.ablate import VARIANTS, format_ablation
+    from aedemo.ablate import VARIANTS, ablate_run, format_ablation
     from aedemo.ablate import ablate as run_ablation
     from aedemo.errors import UsageError
+    from aedemo.folder import read_config
     from aedemo.identities import closest_names
 
     for v in variants:
@@ -33,6 +37,21 @@ def ablate(time_s, out, a, b, variants):
         raise UsageError("--time must be a positive number of seconds (at most 3600)")
     if (Path(out) / "ablation.json").exists():
         raise UsageError(f"{out} already holds an ablation; choose another --out")
-    table = run_ablation(time_s, out, a, b, variants=variants or tuple(VARIANTS), log=lambda m: click.echo(m, err=True))
+    def log(message: str) -> None:
+        click.echo(message, err=True)
+
+    chosen = variants or tuple(VARIANTS)
+    if (Path(out) / "config.json").exists():  # a trained run: ablate its characters and recipe
+        base = read_config(Path(out))
+        given = {n for n in ("a", "b") if click.get_current_context().get_parameter_source(n).name != "DEFAULT"}
+        if given and [a, b] != [base.a, base.b]:
+            raise UsageError(f"{out} holds a run of {' and '.join(base.names())}; leave out --a and --b to ablate "
+                             "it, or choose another --out")
+        table = ablate_run(out, time_s, chosen, base=base, log=log)
+        click.echo(format_ablation(table))
+        click.echo(f"wrote {Path(out) / 'ablation'} and copied ablation.json and ablation.png into {out}; "
+                   f"next: aedemo report {out}", err=True)
+        return
+    table = run_ablation(time_s, out, a, b, variants=chosen, log=log)
     click.echo(format_ablation(table))
     click.echo(f"wrote {Path(out) / 'ablation.json'} and ablation.png", err=True)

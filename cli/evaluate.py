@@ -7,7 +7,9 @@ import click
 @click.command()
 @click.argument("run", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of a table.")
-def evaluate(run, as_json):
+@click.option("--readout-steps", type=click.IntRange(1, 100_000), metavar="N",
+              help="Train the readout networks for N steps instead of their default (more: they read more reliably).")
+def evaluate(run, as_json, readout_steps):
     """Score every swap against the true swap, beside baselines; write RUN/metrics.json.
 
     For each ordered pair of the run's characters, on fixed held-out poses: PSNR and SSIM
@@ -19,15 +21,17 @@ def evaluate(run, as_json):
     Examples:
       aedemo evaluate runs/blob-robot
       aedemo evaluate runs/blob-robot --json > metrics.json
+      aedemo evaluate runs/blob-robot --readout-steps 600   # readouts that read more reliably
     """
     import json
 
+    from aedemo.evaluate import EvalConfig, format_table
     from aedemo.evaluate import evaluate as run_evaluation
-    from aedemo.evaluate import format_table
     from aedemo.folder import working_copy
     from aedemo.run import load_run
 
     loaded = load_run(working_copy(run, log=lambda line: click.echo(line, err=True)))
-    metrics = run_evaluation(loaded, log=lambda message: click.echo(message, err=True))
+    metrics = run_evaluation(loaded, EvalConfig(readout_steps=readout_steps),
+                             log=lambda message: click.echo(message, err=True))
     click.echo(f"wrote {loaded.path / 'metrics.json'}", err=True)
     click.echo(json.dumps(metrics, indent=2) if as_json else format_table(metrics))

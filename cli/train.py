@@ -1,6 +1,8 @@
 """`aedemo train`: train a shared encoder and one decoder per character."""
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from .options import ignored_on_resume, train_options
@@ -55,6 +57,7 @@ def train(out, resume, **settings):
     run = run_training(TrainConfig(**settings), out=out, resume=resume, log=lambda line: click.echo(line, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
     click.echo(expression_line(run.path), err=True)
-    click.echo(f"next: aedemo swap {run.path}   or   aedemo evaluate {run.path}   then   aedemo report {run.path}",
-               err=True)
+    where = shlex.quote(str(run.path))
+    click.echo(f"next: aedemo swap {where}   or   aedemo evaluate {where}; then aedemo report {where} makes its "
+               "lesson page", err=True)
     click.echo(str(run.path))

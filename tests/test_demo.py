@@ -1,13 +1,29 @@
 """`aedemo demo` and `aedemo ablate` end to end, on a tiny budget."""
+import html
 import json
+import re
+import shlex
+import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from aedemo.cli.main import cli
 from click.testing import CliRunner
+from PIL import Image
 
+import aedemo.ablate
 import aedemo.readouts
 from aedemo.ablate import ablate, format_ablation
+from aedemo.config import TrainConfig
 from aedemo.demo import demo, free_folder
+from aedemo.evaluate import EvalConfig
+from aedemo.lesson.animate import LESSON_FRAMES, swap_frames
+from aedemo.lesson.report import write_report
+from aedemo.train import train
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "blob-robot"
+TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 2}
 
 
 @pytest.fixture
@@ -29,6 +45,9 @@ def test_demo_writes_the_lesson(tmp_path, quick_readouts):
     assert any("6/6" in line for line in lines)
     variants = json.loads((folder / "ablation.json").read_text())["variants"]
     assert set(variants) == {"shared", "separate", "no-align"}
+    one_way = swap_frames(aedemo.load_run(folder), "blob", "robot", "tour", 2)[0]
+    gif = Image.open(folder / "swap.gif")   # blob -> robot above robot -> blob
+    assert gif.size == (one_way.width, 2 * one_way.height) and gif.n_frames == LESSON_FRAMES
 
 
 def test_free_folder(tmp_path):
@@ -43,6 +62,35 @@ def test_ablate_table(tmp_path):
     assert set(table["variants"]) == {"shared", "latent-4"}
     assert "latent-4" in format_ablation(table)
     assert (tmp_path / "ab" / "ablation.png").is_file()
+
+
+def test_the_pages_ablation_hint_makes_the_demos_layout(tmp_path, monkeypatch):
+    """A run without an ablation: the command its page suggests trains the variants in RUN/ablation/ and copies
+    ablation.json and ablation.png into RUN, as the demo does; the page then answers its question."""
+    run = tmp_path / "my run"
+    train(TrainConfig(**TINY, steps=2, time=None), out=run, progress=False)
+    page = write_report(run).read_text(encoding="utf-8")
+    hint = html.unescape(re.search(r"<code>(aedemo ablate [^<]*)</code> makes it as", page)[1])
+    real = aedemo.ablate.train   # a few steps of the real training: this checks the layout, not the numbers
+    monkeypatch.setattr(aedemo.ablate, "train", lambda cfg, out, progress, log=None: real(
+        replace(cfg, time=None, steps=2, save_every=2), out=out, progress=False))
+    monkeypatch.setattr(aedemo.ablate, "QUICK_EVAL", EvalConfig(n=8, blur_samples=2, mean_samples=4, readouts=False))
+    result = CliRunner().invoke(cli, shlex.split(hint)[1:])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (run / "ablation").iterdir()) == [
+        "ablation.json", "ablation.png", "no-align", "separate", "shared"]
+    for name in ("ablation.json", "ablation.png"):
+        assert (run / name).read_bytes() == (run / "ablation" / name).read_bytes(), name
+    assert "<b>Shared or separate encoders?</b>" in write_report(run).read_text(encoding="utf-8")
+    again = CliRunner().invoke(cli, shlex.split(hint)[1:])
+    assert again.exit_code == 2 and "already holds an ablation" in again.output
+
+
+def test_ablate_refuses_other_characters_for_a_run(tmp_path):
+    for name in ("config.json", "checkpoint.pt"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    result = CliRunner().invoke(cli, ["ablate", "--out", str(tmp_path), "--a", "cat"])
+    assert result.exit_code == 2 and "holds a run of blob and robot; leave out --a and --b" in result.output
 
 
 def test_ablate_bad_variant(tmp_path):

@@ -1,5 +1,6 @@
 """Evaluation: a model that returns the true swap scores perfect, a copying model scores the copy
 baseline, and the held-out poses are never trained on."""
+import copy
 import json
 from types import SimpleNamespace
 
@@ -11,6 +12,7 @@ from aedemo.evaluate import EvalConfig, evaluate, format_table, still_poses
 from aedemo.identities import IDENTITIES
 from aedemo.metrics import psnr, ssim
 from aedemo.poses import FACTORS, cat_poses, make_generator, sample_poses
+from aedemo.readouts import ReadoutConfig
 from aedemo.renderer import render
 
 SIZE = 32
@@ -87,6 +89,14 @@ def test_metrics_json_and_table(results, tmp_path_factory):
     table = format_table(m)
     for word in ("blob -> robot", "swap", "copy", "sharp", "blur", "expression NOT transferred", "readouts"):
         assert word in table
+
+
+def test_table_says_which_readout_missed_and_what_to_do(results):
+    m = copy.deepcopy(results["oracle"])
+    assert m["readouts"]["steps"] == ReadoutConfig().steps
+    m["readouts"]["factors"]["gaze_y"]["r2"], m["readouts"]["trustworthy"] = 0.894, False
+    assert ("NOT trustworthy: ignore the gaze_y readout rows, or train the readouts longer with --readout-steps "
+            f"{2 * ReadoutConfig().steps}") in format_table(m)
 
 
 def test_metrics_on_known_inputs():

@@ -1,7 +1,8 @@
-"""Every example in every command's --help runs as written.
+"""Every example in every command's --help, and every command of the class plan, runs as written.
 
 The examples are read from the help itself (the lines under "Examples:", and the group's "Quick
-start:") and run with the real command line in a scratch folder holding a copy of samples/, so
+start:"), the class plan's from the bash blocks of samples/CLASS.md. They run with the real
+command line in a scratch folder holding a copy of samples/, so
 nothing is written into the real one. Examples that would train for minutes (train, demo, ablate)
 run with the training function replaced by one that records its settings and returns a copy of
 the pretrained sample: the test checks that the command line is accepted and asks for the
@@ -10,6 +11,7 @@ training it says. `aedemo bench` measures for about 15 s; its figures are replac
 """
 import json
 import pkgutil
+import re
 import shlex
 import shutil
 from pathlib import Path
@@ -21,6 +23,7 @@ from click.testing import CliRunner
 import aedemo
 
 ROOT = Path(__file__).resolve().parents[1]
+CLASS_PLAN = ROOT / "samples" / "CLASS.md"
 TRAINING = ("aedemo.train.train", "aedemo.demo.train", "aedemo.ablate.train")   # where each command finds it
 # scoring a run takes long at full size (readouts trained first, 256 poses): a few steps and poses run the same code
 READOUT_CONFIG = "aedemo.readouts.ReadoutConfig"
@@ -61,6 +64,14 @@ TRAINS = {  # what each example that trains must ask for: settings, the run fold
     "aedemo ablate --time 20": [{"a": "blob", "b": "robot", **v} for v in variants("runs/ablation", 20.0, VARIANTS)],
     "aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share":
         variants("runs/why-share", 30.0, ["shared", "separate"]),
+    "aedemo demo --out runs/class": [{"a": "blob", "b": "robot", "time": 60.0, "steps": None, "out": "runs/class"},
+                                     *variants("runs/class/ablation", 10.0, ["shared", "separate", "no-align"])],
+    "aedemo demo --a pip.json --b robot --out runs/pip": [
+        {"a": "pip.json", "b": "robot", "time": 60.0, "steps": None, "out": "runs/pip"},
+        *variants("runs/pip/ablation", 10.0, ["shared", "separate", "no-align"])],
+    "aedemo ablate --out runs/blob-robot --time 10 --variant shared --variant separate --variant no-align":
+        [{"a": "blob", "b": "robot", **v}
+         for v in variants("runs/blob-robot/ablation", 10.0, ["shared", "separate", "no-align"])],
 }
 FIGURES = {"device": "cpu", "threads": 2, "cpu_capability": "AVX2", "render_img_per_s_64px": 5000.0,
            "matmul_peak_gflops_fp32": 400.0, "train_bf16": None,
@@ -91,10 +102,17 @@ def command_line(example: str) -> str:
     return shlex.join(shlex.split(example, comments=True))
 
 
+def class_plan(kind: str = "bash") -> list[str]:
+    """The class plan's code blocks of one kind, in order."""
+    return re.findall(rf"```{kind}\n(.*?)```", CLASS_PLAN.read_text(encoding="utf-8"), re.DOTALL)
+
+
 COMMANDS = [name for name in cli.commands]
 BY_COMMAND = {name: examples(name) for name in COMMANDS}
 ELSEWHERE = {command_line(e) for found in BY_COMMAND.values() for e in found}
 BY_COMMAND["quick start"] = [e for e in examples("") if command_line(e) not in ELSEWHERE]
+BY_COMMAND["class plan"] = [line.strip() for block in class_plan() for line in block.splitlines()
+                            if line.strip().startswith("aedemo ")]
 
 
 def pip_spec() -> str:
@@ -126,7 +144,7 @@ def scratch(tmp_path, monkeypatch):
     for target in TRAINING:
         monkeypatch.setattr(target, train)
     readouts, scores = pkgutil.resolve_name(READOUT_CONFIG), pkgutil.resolve_name(EVAL_CONFIG)
-    monkeypatch.setattr(READOUT_CONFIG, lambda **kw: readouts(**{"steps": 2, **kw}))
+    monkeypatch.setattr(READOUT_CONFIG, lambda **kw: readouts(**{**kw, "steps": 2}))  # even with --readout-steps
     monkeypatch.setattr(EVAL_CONFIG, lambda **kw: scores(**{"n": 16, "blur_samples": 2, "mean_samples": 8, **kw}))
     monkeypatch.setattr(QUICK_EVAL, scores(n=16, blur_samples=2, mean_samples=8, readouts=False))
     monkeypatch.setattr(MEASURE, lambda device, quick=False: calls.append({"bench": device}) or FIGURES)
@@ -187,6 +205,14 @@ def test_help_examples_run_as_written(scratch, command, one_thread):
         run_example(example)
         check_training(example, scratch)
     assert {p: p.stat().st_mtime_ns for p in (ROOT / "samples").rglob("*")} == samples, "samples/ was written"
+
+
+def test_class_plan_is_set_up_and_uses_the_helps_pip():
+    """The plan's terminal starts with the README's set-up, and its pip.json is the one the help shows."""
+    setup = class_plan()[0].splitlines()
+    assert [line.split()[0] for line in setup[:2]] == ["make", "source"] and "make demo" in setup[0]
+    assert [json.loads(block) for block in class_plan("json")] == [json.loads(pip_spec())]
+    assert len(BY_COMMAND["class plan"]) >= 6
 
 
 def test_run_folders_in_examples_are_made_by_train_examples():

@@ -104,3 +104,29 @@ def test_sample_whole_frame_and_readout_figures_match_metrics():
 def test_sample_counts_match(claim, value):
     found = re.search(claim, section("What one minute of CPU training buys"))
     assert found and int(found[1]) == value()
+
+
+def test_quick_start_works_in_a_new_shell():
+    """The two set-up commands, then how a new terminal finds `aedemo`, before any command that needs it."""
+    quick = section("Quick start")
+    assert "make demo" in quick and "make test" in quick
+    activate = quick.index("source .venv/bin/activate")
+    assert activate < quick.index("aedemo swap samples/blob-robot") and "`.venv/bin/aedemo`" in quick
+    assert "instantly" not in README
+    assert "[samples/CLASS.md](samples/CLASS.md)" in quick and (ROOT / "samples" / "CLASS.md").is_file()
+
+
+def test_activate_puts_aedemo_on_the_path():
+    """What the README says to type in a new terminal, in a shell that knows nothing of the venv."""
+    if not (ROOT / ".venv" / "bin" / "activate").is_file():
+        pytest.skip("no .venv here: make demo or make test creates it")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
+    done = subprocess.run(["bash", "-c", "command -v aedemo; source .venv/bin/activate && command -v aedemo"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, check=False, timeout=60)
+    assert done.stdout.splitlines() == [str(ROOT / ".venv" / "bin" / "aedemo")], done.stdout + done.stderr
+
+
+def test_own_characters_get_a_whole_lesson_page():
+    text = section("Your own characters")
+    assert "`aedemo demo --a pip.json --b robot --out runs/pip` makes a whole lesson page" in text
+    assert "`aedemo report runs/pip`" in text

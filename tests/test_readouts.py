@@ -9,7 +9,7 @@ from aedemo.cache import fingerprint, load_or_train
 from aedemo.data import heldout_poses
 from aedemo.identities import IDENTITIES, identity_from_dict
 from aedemo.poses import sample_poses
-from aedemo.readouts import ReadoutConfig, accuracy, good_enough, new_readouts, read
+from aedemo.readouts import ReadoutConfig, accuracy, below_bar, good_enough, new_readouts, read, readout_config
 from aedemo.renderer import render
 
 PIP = identity_from_dict({"name": "pip", "head": "round", "skin": [90, 200, 250], "extras": ["antenna"]})
@@ -95,3 +95,26 @@ def test_the_lesson_pair_ships_its_readouts(tmp_path):
     said = []
     load_or_train(run, log=said.append)
     assert "using the readouts kept in" in said[0] and (tmp_path / "readouts.pt").exists()
+
+
+def test_longer_readout_training_is_a_new_cache(tmp_path, monkeypatch):
+    steps = []
+
+    def fake_train(identities, size, cfg, device):
+        steps.append(cfg.steps)
+        return new_readouts(list(identities), size, cfg)
+
+    monkeypatch.setattr("aedemo.readouts.train", fake_train)
+    run = SimpleNamespace(identities={"blob": IDENTITIES["blob"], "pip": PIP}, config=SimpleNamespace(size=32),
+                          path=tmp_path, device=torch.device("cpu"))
+    load_or_train(run, readout_config(600))
+    load_or_train(run, readout_config(600))
+    load_or_train(run, readout_config())
+    assert steps == [600, ReadoutConfig().steps]   # the second call found the cache
+
+
+def test_below_bar_names_each_readout_that_missed():
+    factors = {"gaze_y": {"r2": 0.894}, "smile": {"r2": 0.99}}
+    assert below_bar({"identity_accuracy": 1.0, "factors": factors}) == ["gaze_y"]
+    assert below_bar({"identity_accuracy": 0.9, "factors": factors}) == ["identity", "gaze_y"]
+    assert good_enough({"identity_accuracy": 1.0, "factors": {"smile": {"r2": 0.95}}})

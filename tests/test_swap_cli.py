@@ -62,6 +62,16 @@ def test_png_still_grid_is_marked_synthetic(fake, tmp_path):
     assert png.info["Synthetic"] == "true" and png.height > 5 * 32
 
 
+def test_both_ways_stacks_the_other_direction_below(fake, tmp_path):
+    one_way = swap_frames(fake, "blob", "robot", "tour", frames=3)[0]
+    fake.calls.clear()
+    gif = Image.open(write_swap(fake, tmp_path / "s.gif", "blob", "robot", "tour", frames=3, both_ways=True))
+    assert gif.n_frames == 3 and gif.size == (one_way.width, 2 * one_way.height)
+    assert fake.calls == [("blob", "robot"), ("robot", "blob")] and b"ynthetic" in gif.info["comment"]
+    png = Image.open(write_swap(fake, tmp_path / "s.png", "blob", "robot", "nod", frames=2, both_ways=True))
+    assert png.info["Synthetic"] == "true" and fake.calls[-2:] == [("blob", "robot"), ("robot", "blob")]
+
+
 def test_swap_frames_for_notebooks(fake):
     frames = swap_frames(fake, "cat", "blob", "tour", frames=3)
     assert len(frames) == 3 and all(isinstance(f, Image.Image) for f in frames)

@@ -1,6 +1,7 @@
 """Training: a tiny run writes the whole run folder, resumes exactly, stops cleanly."""
 import json
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -39,6 +40,15 @@ def test_tiny_run_writes_every_file(tmp_path):
     assert not list(folder.glob("**/*.tmp"))
     out = run.swap(torch.rand(3, 3, 32, 32), to="robot")
     assert out.shape == (3, 3, 32, 32) and 0 <= out.min() and out.max() <= 1
+
+
+def test_preview_header_leads_with_eyes_and_mouth(tmp_path, monkeypatch):
+    titles = []
+    real = aedemo.train.preview_grid
+    monkeypatch.setattr(aedemo.train, "preview_grid", lambda *a, title="": titles.append(title) or real(*a, title=title))
+    train(tiny(steps=5), out=tmp_path / "run", progress=False)
+    header = re.fullmatch(r"step 5   swap vs truth: eyes\+mouth [\d.]+ dB, whole frame [\d.]+ dB", titles[0])
+    assert len(titles) == 1 and header, titles
 
 
 def weights(path):
@@ -121,6 +131,15 @@ def test_cli_defaults_are_the_library_defaults(monkeypatch, tmp_path):
     assert asked == [TrainConfig()]
     options = {p.name for p in cli.commands["train"].params}
     assert {"a", "b", "more", "steps", "time", "lr", "aligned", "seed", "save_every"} <= options
+
+
+def test_train_ends_by_naming_the_lesson_page(monkeypatch, tmp_path):
+    run = tmp_path / "my run"
+    monkeypatch.setattr("aedemo.train.train", lambda cfg, **kwargs: SimpleNamespace(step=5, path=run))
+    result = CliRunner().invoke(cli, ["train", "--steps", "5"])
+    quoted = f"'{run}'"
+    assert f"next: aedemo swap {quoted}   or   aedemo evaluate {quoted}; then aedemo report {quoted} makes its " \
+           "lesson page" in result.output
 
 
 def test_budget_is_a_minute_unless_steps_are_given():

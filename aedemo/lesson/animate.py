@@ -3,6 +3,7 @@
     from aedemo.lesson.animate import swap_frames, write_swap
     frames = swap_frames(run, "blob", "robot", motion="talk")     # PIL images, e.g. for a notebook
     write_swap(run, "runs/x/swap.gif", "blob", "robot", "talk")   # a GIF; a .png path gives a still grid
+    write_swap(run, "runs/x/swap.gif", "blob", "robot", both_ways=True)  # robot->blob in a second row
 
 Every picture labels its columns, tags the swapped one "synthetic", and carries metadata saying
 it is a synthetic image made by aedemo.
@@ -16,9 +17,10 @@ from PIL import Image
 from ..errors import UsageError
 from ..poses import motion as motion_poses
 from ..renderer import render
-from .images import grid, save_gif, save_png, shorten
+from .images import grid, save_gif, save_png, shorten, stack
 
 FORMATS = (".gif", ".png")
+LESSON_MOTION, LESSON_FRAMES = "tour", 36  # the lesson's swap animation: every factor moves in turn
 
 
 def swap_columns(run, source: str, target: str, motion: str = "talk", frames: int = 24) -> list[tuple[str, object]]:
@@ -53,17 +55,33 @@ def swap_frames(run, source: str, target: str, motion: str = "talk", frames: int
             for i in range(frames)]
 
 
-def write_swap(run, path: str | Path, source: str, target: str, motion: str = "talk", frames: int = 24) -> Path:
-    """Write the swap animation as a GIF, or as a still grid (one row per frame) if `path` ends in .png."""
+def both_ways_frames(run, a: str, b: str, motion: str = LESSON_MOTION,
+                     frames: int = LESSON_FRAMES) -> list[Image.Image]:
+    """One picture per frame: a's motion swapped to b on top, b's same motion swapped to a below."""
+    return [stack([top, bottom]) for top, bottom in
+            zip(swap_frames(run, a, b, motion, frames), swap_frames(run, b, a, motion, frames))]
+
+
+def still_grid(run, source: str, target: str, motion: str, frames: int) -> Image.Image:
+    """The motion as one still picture: source | swap | true swap, one row per frame."""
+    columns = swap_columns(run, source, target, motion, frames)
+    return grid(columns, scale=max(1, 128 // run.config.size), synthetic={1}, title=heading(motion, source, target))
+
+
+def write_swap(run, path: str | Path, source: str, target: str, motion: str = "talk", frames: int = 24,
+               both_ways: bool = False) -> Path:
+    """Write the swap animation as a GIF, or as a still grid (one row per frame) if `path` ends in .png;
+    `both_ways` adds the swap from target to source below it."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise UsageError(f"output {path} must end in .gif (animation) or .png (still grid)")
     if path.suffix.lower() == ".png":
-        columns = swap_columns(run, source, target, motion, frames)
-        picture = grid(columns, scale=max(1, 128 // run.config.size),
-                       synthetic={1}, title=heading(motion, source, target))
+        pairs = [(source, target), (target, source)] if both_ways else [(source, target)]
+        picture = stack([still_grid(run, s, t, motion, frames) for s, t in pairs])
         return save_png(picture, path, synthetic=True)
-    return save_gif(swap_frames(run, source, target, motion, frames), path, ms_per_frame=90, synthetic=True)
+    pictures = (both_ways_frames(run, source, target, motion, frames) if both_ways else
+                swap_frames(run, source, target, motion, frames))
+    return save_gif(pictures, path, ms_per_frame=90, synthetic=True)
 
 
 def pick_pair(run, source: str | None, target: str | None) -> tuple[str, str]:

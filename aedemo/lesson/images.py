@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import io
 from pathlib import Path
 
 import numpy as np
@@ -128,11 +129,19 @@ def save_png(picture: Image.Image, path: str | Path, synthetic: bool = False) ->
     return Path(path)
 
 
+def gif_bytes(frames: list[Image.Image], ms_per_frame: int = 100, synthetic: bool = True) -> bytes:
+    """A looping GIF as bytes; its comment says it is synthetic."""
+    comment = SYNTHETIC_NOTE if synthetic else "made by aedemo"
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame,
+                   loop=0, comment=comment.encode(), optimize=False)
+    return buffer.getvalue()
+
+
 def save_gif(frames: list[Image.Image], path: str | Path, ms_per_frame: int = 100,
              synthetic: bool = True) -> Path:
     """Write a looping GIF atomically; its comment says it is synthetic."""
-    comment = SYNTHETIC_NOTE if synthetic else "made by aedemo"
+    data = gif_bytes(frames, ms_per_frame, synthetic)
     with atomic_write(path) as f:
-        frames[0].save(f, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame,
-                       loop=0, comment=comment.encode(), optimize=False)
+        f.write(data)
     return Path(path)

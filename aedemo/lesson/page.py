@@ -53,6 +53,10 @@ code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--soft);padding:.8rem;border-radius:.4rem}
 nav ol{padding-left:1.4rem;columns:2 14rem}
 .red{color:var(--red)}
+.good{color:#17663a}.weak{color:#8a5a00}.bad{color:var(--red)}
+td .word{font-size:.8em;font-variant-numeric:normal}
+.dim{opacity:.4}
+.warn{background:#fff8e6;border-left:.4rem solid #d99a00;padding:.6rem 1rem}
 table.lead tbody tr:first-child{font-weight:700;background:#fff3f5}
 .narrow{display:none;color:var(--muted);font-size:.85rem}
 @media (max-width:40rem){.narrow{display:block}.strip figure{width:5.5rem}th,td{padding:.25rem .4rem}}
@@ -126,6 +130,13 @@ class Percent(float):
     """A fraction shown as a whole percentage."""
 
 
+class Rated:
+    """A number with its plain reading: a word after it, and a tone (good, weak or bad) that colours it."""
+
+    def __init__(self, value, word: str, tone: str = ""):
+        self.value, self.word, self.tone = value, word, tone
+
+
 def fmt(value) -> str:
     """A number the way a learner reads it: 3 significant digits, thousands separated; None is a dash."""
     if value is None:
@@ -141,13 +152,29 @@ def fmt(value) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
-def table(header: list[str], rows: list[list], first_row_stands_out: bool = False) -> str:
-    """A table; every cell escaped, numbers right-aligned; optionally the first row highlighted."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="num">{esc(fmt(c))}</td>' if isinstance(c, (int, float)) and
-                         not isinstance(c, bool) else f"<td>{esc(fmt(c))}</td>" for c in row) + "</tr>"
-        for row in rows)
+def cell(value, dim: bool = False) -> str:
+    """One table cell, escaped: numbers right-aligned, a Rated number with its word and tone."""
+    classes = []
+    if isinstance(value, Rated):
+        classes += ["num", value.tone] if value.tone else ["num"]
+        text = f'{esc(fmt(value.value))} <span class="word">{esc(value.word)}</span>'
+    else:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            classes.append("num")
+        text = esc(fmt(value))
+    if dim:
+        classes.append("dim")
+    return f'<td class="{" ".join(classes)}">{text}</td>' if classes else f"<td>{text}</td>"
+
+
+def table(header: list[str], rows: list[list], first_row_stands_out: bool = False,
+          dim_rows: set[int] = frozenset(), dim_columns: set[int] = frozenset()) -> str:
+    """A table; every cell escaped, numbers right-aligned; optionally the first row highlighted, and
+    rows or columns greyed out (numbers not to be trusted)."""
+    head = "".join(f'<th class="dim">{esc(h)}</th>' if i in dim_columns else f"<th>{esc(h)}</th>"
+                   for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell(c, r in dim_rows or i in dim_columns) for i, c in enumerate(row)) + "</tr>"
+                   for r, row in enumerate(rows))
     cls = ' class="lead"' if first_row_stands_out else ""
     return f'<div class="tablewrap"><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 

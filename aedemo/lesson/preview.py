@@ -1,8 +1,9 @@
 """What a run shows while it trains: preview grids, held-out swap PSNR and the timelapse.
 
-    picture = preview_grid(pipeline, identities)      # A | A->A | A->B | B truth || B | B->B | B->A | A truth
     heldout = heldout_pairs(identities, size=64)       # rendered once per run
     scores = heldout_scores(pipeline, heldout)        # {"swap_psnr": ..., "swap_psnr_features": ..., "margin_db": ...}
+    picture = preview_grid(pipeline, identities, title=preview_title(step, scores))
+    # A | A->A | A->B | B truth || B | B->B | B->A | A truth
     write_timelapse(run / "preview", run / "timelapse.gif")
 """
 from __future__ import annotations
@@ -38,6 +39,12 @@ def preview_grid(pipeline, identities: dict, rows: int = 4, title: str = "") -> 
                (f"{sb}>{sa}", swapped(b, a)), (f"{sa} truth", frames[a])]
     return grid(columns, scale=2, synthetic={1, 2, 5, 6}, gap_after={3},  # the network drew the columns with ">"
                 title=title or f"held-out poses: A = {a}, B = {b}")
+
+
+def preview_title(step: int, scores: dict) -> str:
+    """A preview's header: the step, then the swap's eyes+mouth PSNR (the number to watch), then the whole frame."""
+    return (f"step {step}   swap vs truth: eyes+mouth {scores['swap_psnr_features']:.1f} dB, "
+            f"whole frame {scores['swap_psnr']:.1f} dB")
 
 
 def heldout_pairs(identities: dict, size: int, n: int = 64) -> list[tuple]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..ablate import DEMO_SECONDS, DEMO_VARIANTS
 from ..config import TrainConfig
 from ..errors import RunError
 from ..files import write_text
@@ -26,12 +27,24 @@ from ..folder import read_config
 from ..identities import Identity, identity_from_dict
 from ..pipeline import Pipeline
 from ..poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
-from ..run import load_run
+from ..run import Run, load_run
+from .animate import LESSON_FRAMES, LESSON_MOTION, both_ways_frames
 from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
-from .page import esc, figure, flat_rows, image_file, missing, page, picture_tag, png_uri, table
+from .images import gif_bytes
+from .page import data_uri, esc, figure, flat_rows, image_file, img, missing, page, picture_tag, png_uri, table
 from .scoreboard import ablation_table, metrics_html, probes_table
-from .texts import ABLATION_TEXT, LOSS_TEXT, PCA_TEXT, PROBES, PSNR_TEXT, RESPONSIBLE_USE, SECTIONS, SWAP_MEASURES
+from .texts import (
+    ABLATION_TEXT,
+    LOSS_TEXT,
+    OUTLINE_TEXT,
+    PCA_TEXT,
+    PROBES,
+    PSNR_TEXT,
+    RESPONSIBLE_USE,
+    SECTIONS,
+    SWAP_MEASURES,
+)
 
 
 @dataclass
@@ -44,6 +57,7 @@ class RunView:
     identities: dict[str, Identity]  # the run's characters, in order (A, B, ...)
     stages: dict                     # tensors of one swap, stage by stage (see diagram.pipeline_stages)
     model_note: str                  # why the model's own pictures are missing, or ""
+    model: Run | None                # the trained run, to draw the swap both ways; None without a checkpoint
 
     def file(self, name: str) -> Path:
         """A path inside the run folder."""
@@ -72,17 +86,19 @@ def read_run(run_dir: str | Path, pipeline: Pipeline | None = None) -> RunView:
     settings = read_config(folder)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     identities = {name: identity_from_dict(spec) for name, spec in settings.identities.items()}
-    note = ""
-    if pipeline is None and (folder / "checkpoint.pt").exists():
+    note, model = "", None
+    if pipeline is not None:
+        model = Run(folder, settings, pipeline, config.get("steps_done", 0))
+    elif (folder / "checkpoint.pt").exists():
         try:
-            pipeline = load_run(folder).pipeline
+            model = load_run(folder)
         except RunError as e:
             note = f"The model's own pictures are missing because its checkpoint could not be loaded: {e}"
-    elif pipeline is None:
+    else:
         note = "The model's own pictures (crops, codes, swaps) appear here once the run has a checkpoint.pt."
     a, b = list(identities.values())[:2]
-    stages = pipeline_stages(a, b, pipeline, settings.size)
-    return RunView(folder, config, settings, identities, stages, note)
+    stages = pipeline_stages(a, b, model and model.pipeline, settings.size)
+    return RunView(folder, config, settings, identities, stages, note, model)
 
 
 def section(number: int, body: str) -> str:
@@ -169,22 +185,37 @@ def training(run: RunView) -> str:
                f"swap); the right half is the same from {esc(b)}'s side. Watch whether the eyes and mouth in the "
                "swapped columns follow the input."
                + (" The previews show the first two characters; section 4 scores every pair." if len(run.identities) > 2
-                  else "") + "</p>")
+                  else "") + " The header gives the step and the swap's PSNR against the true swap, eyes and mouth "
+               "first.</p>")
+    if run.settings.aligned:
+        out.append(OUTLINE_TEXT.format(a=esc(a), b=esc(b)))
     return section(3, "".join(out))
 
 
-def swap(run: RunView) -> str:
-    """Section 4: the swap animation and the numbers, each beside its baseline."""
+def swap_animation(run: RunView) -> str:
+    """The swap both ways, drawn by the model (or RUN/swap.gif without one), with its caption."""
+    a, b = (esc(n) for n in list(run.identities)[:2])
+    columns = ("Left: the source performing a motion. Middle: the swap (synthetic). Right: the true swap, drawn by "
+               "the renderer in the source's exact pose.")
+    if run.model is not None:
+        frames = both_ways_frames(run.model, *list(run.identities)[:2], LESSON_MOTION, LESSON_FRAMES)
+        gif = img(data_uri(gif_bytes(frames, ms_per_frame=90), "image/gif"), "The swap both ways, animated, next "
+                  "to the true swap", frames[0].width)
+        return figure(gif, f"Top: {a} &rarr; {b}. Bottom: the other way, {b} &rarr; {a}. {columns}")
     gif = run.image("swap.gif", "The swap, animated, next to the true swap")
+    return (figure(gif, columns) if gif else
+            run.absent("swap.gif", f"`aedemo swap {shlex.quote(str(run.folder))}` draws it."))
+
+
+def swap(run: RunView) -> str:
+    """Section 4: the swap animation both ways and the numbers, each beside its baseline."""
     metrics = run.json("metrics.json")
-    out = [figure(gif, "Left: the source performing a motion. Middle: the swap (synthetic). Right: the "
-                  "true swap, drawn by the renderer in the source's exact pose.") if gif else
-           run.absent("swap.gif", f"`aedemo swap {run.folder}` draws it.")]
+    out = [swap_animation(run)]
     out.append("<p>The closer the middle column is to the right one, the better the swap. Watch the mouth "
                "and the eyes: a swap that only copies where the head is, and not the expression, is the "
                "classic failure.</p>")
     if isinstance(metrics, dict):
-        out.append(SWAP_MEASURES + metrics_html(metrics))
+        out.append(SWAP_MEASURES + metrics_html(metrics, str(run.folder)))
     else:
         out.append(run.absent("metrics.json", f"`aedemo evaluate {run.folder}` writes it."))
     return section(4, "".join(out))
@@ -194,15 +225,17 @@ def ablation(run: RunView) -> str:
     """Section 5: the same budget with separate encoders, without warp, other code sizes."""
     picture = run.image("ablation.png", "Swaps from each variant of the ablation")
     results = run.json("ablation.json")
-    command = "aedemo ablate " + " ".join(map(shlex.quote, ["--a", run.settings.a, "--b", run.settings.b,
-                                                             "--out", str(run.folder)]))
+    variants = [x for name in DEMO_VARIANTS for x in ("--variant", name)]
+    command = shlex.join(["aedemo", "ablate", "--out", str(run.folder), "--time", f"{DEMO_SECONDS:g}", *variants])
+    how = (f"`{command}` makes it as `aedemo demo` does ({len(DEMO_VARIANTS)} variants, {DEMO_SECONDS:g} s of training "
+           f"each), and `{shlex.join(['aedemo', 'report', str(run.folder)])}` puts it on this page.")
     out = [figure(picture, "The same swap from each variant (synthetic).") if picture else
-           run.absent("ablation.png", f"`{command}` draws it.")]
+           run.absent("ablation.png", how)]
     out.append(ABLATION_TEXT)
     if isinstance(results, dict) and isinstance(results.get("variants"), dict) and results["variants"]:
         out.append(ablation_table(results))
-    else:
-        out.append(run.absent("ablation.json", f"`{command}` writes it."))
+    elif picture:  # with neither file, one sentence says it
+        out.append(run.absent("ablation.json", how))
     return section(5, "".join(out))
 
 
@@ -213,7 +246,7 @@ def shared_code(run: RunView) -> str:
     out = [figure(picture, "Each dot is the code of one held-out picture.") if picture else
            run.absent("latent_pca.png", f"`aedemo explain {run.folder}` draws it."), PCA_TEXT]
     if isinstance(info, dict) and isinstance(info.get("probes"), dict):
-        out.append(PROBES + probes_table(info["probes"]))
+        out.append(PROBES + probes_table(info["probes"], run.settings.aligned))
     else:
         out.append(run.absent("explain.json", f"`aedemo explain {run.folder}` writes the probes and the architecture."))
     if isinstance(info, dict) and isinstance(info.get("params"), dict):

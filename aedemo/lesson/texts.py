@@ -6,6 +6,7 @@
 Kept apart from report.py so a teacher can read and edit the words in one place. Everything
 here is fixed HTML written by hand; nothing from a run is pasted into it.
 """
+from .readings import R2_GOOD, R2_WEAK, SPREAD_MOVES
 
 SECTIONS = [
     ("idea", "The idea"),
@@ -31,6 +32,15 @@ are closer; every 6 dB halves the typical pixel error. The eyes-and-mouth curve 
 watch: that is where the expression is.</p>
 """
 
+OUTLINE_TEXT = """
+<p><b>Why is there an outline behind the swapped face?</b> In early previews you can often see
+the source's outline behind the pasted face: {b} with a trace of {a}'s head around it, and the
+other way round. That is the pipeline, not a bug. It pastes the decoded face back only where the
+decoders' masks say a character is, and early in training those masks are soft and blurry and
+the aligner places the crop only roughly, so part of the original frame shows through. As the
+masks sharpen, the outline fades.</p>
+"""
+
 ABLATION_TEXT = """
 <p>What if each character had its own encoder? Then nothing forces A's code to mean the same
 thing as B's, and B's decoder is handed a code in a language it never learned. The table scores
@@ -45,19 +55,26 @@ the same way for every character; the probes below measure it, and two flat dire
 show it all.</p>
 """
 
-SWAP_MEASURES = """
+SWAP_MEASURES = f"""
 <p>How to read the tables. Each row is one answer to "draw B in A's pose", scored against the
 true swap on the same held-out poses. <b>PSNR</b> and <b>SSIM</b> are higher when the answer is
-closer to the truth (SSIM is at most 1); the eyes-and-mouth columns are the ones that matter,
-because that is where the expression is. The rows under the swap are <b>baselines</b>: cheap
-answers that cannot transfer expression. Two of them even know exactly where the head is; the
-blurred one is the best any expression-blind answer can score on PSNR. The swap has transferred
-expression only if it beats both. <b>Output spread</b> is how much an answer changes from one
-source picture to the next, relative to the truth: 1 is as lively as the truth, 0 is one frozen
-face. <b>Read as B</b> is how often a small network trained on clean renders names the
-character in the answer as B. The <b>R&sup2;</b> table asks a second network to read each pose
-factor back from the answer: 1 means the factor came through perfectly, 0 means no better than
-guessing its average, and below 0 worse than that (a blind baseline that draws the wrong expression).</p>
+closer to the truth (SSIM is at most 1); the eyes-and-mouth columns come first because they are
+the ones that matter: that is where the expression is. The rows under the swap are
+<b>baselines</b>: cheap answers that cannot transfer expression. Two of them even know exactly
+where the head is; the blurred one is the best any expression-blind answer can score on PSNR.
+The swap has transferred expression only if it beats both in the eyes and mouth.</p>
+<p><b>Output spread</b> is how much an answer changes from one source picture to the next,
+relative to the truth: 1 is as lively as the truth (<span class="good">moves</span> from {SPREAD_MOVES:g} up),
+0 is one <span class="bad">frozen</span> face. It says how much an answer moves, not whether it
+moves the right way: copying the input moves exactly as the source does, so it scores about 1,
+and above 1 when the source's eyes and mouth change more pixels than the target's. Whether the
+movement is right is what PSNR and R&sup2; say.</p>
+<p><b>Read as B</b> is how often a small network trained on clean renders names the character
+in the answer as B. The <b>R&sup2;</b> table asks a second network to read each pose factor back
+from the answer: 1 means the factor came through perfectly (<span class="good">good</span> from
+{R2_GOOD:g} up, <span class="weak">weak</span> from {R2_WEAK:g}), 0 means no better than always guessing its
+average (<span class="bad">poor</span>), and below 0 <span class="bad">worse than guessing the
+average</span>: what a blind baseline scores when it draws one expression for every pose.</p>
 """
 
 PROBES = """
@@ -80,6 +97,13 @@ VARIANT_MEANING = {  # what each variant of `aedemo ablate` changes, as the page
     "no-align": "raw frames: no extract, align, paste",
     "warp": "faceswap's random warp on the input",
     "latent-4": "a code of only 4 numbers",
+}
+
+VARIANT_QUESTION = {  # what comparing each variant of `aedemo ablate` with "shared" answers: question, shared, it
+    "separate": ("Shared or separate encoders?", "one shared encoder", "one encoder per character"),
+    "no-align": ("Aligned crops or raw frames?", "aligned crops", "raw frames"),
+    "warp": ("Random warp or not?", "no warp", "random warp"),
+    "latent-4": ("A long code or a 4-number one?", "the full code", "a 4-number code"),
 }
 
 PROBE_MEANING = {  # what each linear probe of `aedemo explain` reads from the code
