@@ -179,6 +179,7 @@ def feature_region(identity: Identity, au, v):
 
 CHUNK = 64  # images drawn at a time: small enough that every layer stays in the CPU cache
 MASKS = ("face", "eyes", "mouth", "features")
+EXPRESSION = ("gaze_x", "gaze_y", "eye_open", "mouth_open", "smile")
 REACH = {"bunny_ears": 1.25, "antenna": 0.6, "horns": 0.5, "cat_ears": 0.5, "bow": 0.45, "tuft": 0.4}
 
 
@@ -206,20 +207,25 @@ def draw(identity: Identity, poses: Poses, out: torch.Tensor, out_masks: dict) -
     device = out.device
     p = {k: t.to(device=device, dtype=torch.float32).view(-1, 1, 1, 1) for k, t in poses.items()}
     u, v, pixel = head_coordinates(p, size, device)
-    n = u.shape[0]
     margin = LINE + 2 * pixel
     reach = HEAD_BOX[identity.head][1] + max([REACH.get(e, 0.2) for e in identity.extras], default=0.0)
     near = (u.abs() < 1.3 + margin) & (v < 1.0 + margin) & (v > -reach - margin)
-    keep = near.view(-1).nonzero().squeeze(1)
-    which = keep // (size * size)                 # the image each kept pixel belongs to
-    u, v = u.reshape(-1)[keep], v.reshape(-1)[keep]
-    p = {k: p[k].view(-1)[which] for k in ("gaze_x", "gaze_y", "eye_open", "mouth_open", "smile")}
-    inv_pixel = 1.0 / pixel.view(-1)[which]
+    which, pixel_index = near.view(n, -1).nonzero(as_tuple=True)  # image and pixel of each kept pixel
+    area = size * size
+    keep = which * area + pixel_index   # where each kept pixel is in a (n, size, size) mask
+    u, v = u.view(-1).index_select(0, keep), v.view(-1).index_select(0, keep)
+    per_image = torch.stack([p[k].view(-1) for k in EXPRESSION] + [1.0 / pixel.view(-1)])
+    *expression, inv_pixel = per_image.index_select(1, which)
+    p = dict(zip(EXPRESSION, expression))
     au, side = u.abs(), torch.sign(u)
+    neg_inv_pixel = -inv_pixel
+    edges = {}  # grow -> 0.5 + grow / pixel width, made once per chunk
 
-    def cover(d, grow=0.0):
+    def cover(d, grow: float = 0.0):
         """Pixel coverage of the shape d < grow, anti-aliased over one pixel."""
-        return torch.addcmul(0.5 + grow * inv_pixel, d, -inv_pixel).clamp_(0.0, 1.0)
+        if grow not in edges:
+            edges[grow] = 0.5 + grow * inv_pixel
+        return torch.addcmul(edges[grow], d, neg_inv_pixel).clamp_(0.0, 1.0)
 
     colors = {k: rgb(getattr(identity, k)).view(3, 1).to(device)
               for k in ("skin", "outline", "accent", "eye_color", "mouth_color")}
@@ -258,14 +264,15 @@ def draw(identity: Identity, poses: Poses, out: torch.Tensor, out_masks: dict) -
     if "bow" in identity.extras:
         outlined(bow_distance(identity, u, v), "accent")
 
-    image_index, pixel_index = which, keep % (size * size)
-    out.view(n, 3, -1)[image_index, :, pixel_index] = img.clamp_(0.0, 1.0).T
+    spots = (which * (3 * area) + pixel_index) + torch.arange(0, 3 * area, area, device=device).view(3, 1)
+    out.view(-1).index_copy_(0, spots.view(-1), img.clamp_(0.0, 1.0).view(-1))
     if not out_masks:
         return
+    one_pixel = 0.5 + (1.0 / inv_pixel) * inv_pixel   # the edge of a shape grown by one pixel
     flat = {"face": torch.stack(face).amax(0), "eyes": eyes, "mouth": mouth,
-            "features": cover(feature_region(identity, au, v), 1.0 / inv_pixel)}
+            "features": torch.addcmul(one_pixel, feature_region(identity, au, v), neg_inv_pixel).clamp_(0.0, 1.0)}
     for k, m in out_masks.items():
-        m.view(n, -1)[image_index, pixel_index] = flat[k]
+        m.view(-1).index_copy_(0, keep, flat[k])
 
 
 def bow_distance(identity: Identity, u, v):
