@@ -16,7 +16,7 @@ import torch
 
 from .errors import UsageError
 from .identities import Identity, get_identity
-from .poses import Poses, check_poses
+from .poses import EXPRESSION_FACTORS, Poses, check_poses
 
 SIZES = (32, 128)              # smallest and largest supported image size
 BACKGROUND = (205, 218, 232)   # one background for everyone: pasted-back swaps match it
@@ -198,74 +198,97 @@ def render(identity: Identity | str, poses: Poses, size: int = 64, masks: bool =
     return (images, mask_images) if masks else images
 
 
+class Pixels:
+    """Pixels being drawn, as flat lists: head coordinates, inverse pixel width and colour so far (3, pixels)."""
+
+    def __init__(self, u, v, inv_pixel, image):
+        self.u, self.v, self.au, self.inv_pixel, self.image = u, v, u.abs(), inv_pixel, image
+        self.neg_inv_pixel = -inv_pixel
+        self.edges = {}  # grow -> 0.5 + grow / pixel width, made once
+
+    def cover(self, d, grow: float = 0.0):
+        """Pixel coverage of the shape d < grow, anti-aliased over one pixel."""
+        if grow not in self.edges:
+            self.edges[grow] = 0.5 + grow * self.inv_pixel
+        return torch.addcmul(self.edges[grow], d, self.neg_inv_pixel).clamp_(0.0, 1.0)
+
+    def paint(self, alpha, color):
+        """Blend `color` (3, 1) over the colour so far with coverage `alpha`."""
+        self.image.lerp_(color.expand_as(self.image), alpha.expand_as(self.image))
+
+
 def draw(identity: Identity, poses: Poses, out: torch.Tensor, out_masks: dict) -> None:
     """Draw one chunk of poses into `out` (n, 3, size, size, filled with the background) and
     into `out_masks`. Only pixels near the character are computed: they are gathered into
-    flat lists, drawn, and put back."""
-    n, _, size, _ = out.shape
-    device = out.device
+    flat lists, drawn, and put back; eyes and mouth are drawn only near where they can be."""
+    (n, _, size, _), device = out.shape, out.device
     p = {k: t.to(device=device, dtype=torch.float32).view(-1, 1, 1, 1) for k, t in poses.items()}
     u, v, pixel = head_coordinates(p, size, device)
-    n = u.shape[0]
     margin = LINE + 2 * pixel
     reach = HEAD_BOX[identity.head][1] + max([REACH.get(e, 0.2) for e in identity.extras], default=0.0)
     near = (u.abs() < 1.3 + margin) & (v < 1.0 + margin) & (v > -reach - margin)
-    keep = near.view(-1).nonzero().squeeze(1)
-    which = keep // (size * size)                 # the image each kept pixel belongs to
-    u, v = u.reshape(-1)[keep], v.reshape(-1)[keep]
-    p = {k: p[k].view(-1)[which] for k in ("gaze_x", "gaze_y", "eye_open", "mouth_open", "smile")}
-    inv_pixel = 1.0 / pixel.view(-1)[which]
-    au, side = u.abs(), torch.sign(u)
-
-    def cover(d, grow=0.0):
-        """Pixel coverage of the shape d < grow, anti-aliased over one pixel."""
-        return torch.addcmul(0.5 + grow * inv_pixel, d, -inv_pixel).clamp_(0.0, 1.0)
-
+    which, pixel_index = near.view(n, -1).nonzero(as_tuple=True)  # image and pixel of each kept pixel
+    area = size * size
+    keep = which * area + pixel_index   # where each kept pixel is in a (n, size, size) mask
+    px = Pixels(u.view(-1).index_select(0, keep), v.view(-1).index_select(0, keep),
+                (1.0 / pixel.view(-1)).index_select(0, which), rgb(BACKGROUND).view(3, 1).expand(3, len(keep)).clone())
+    u, v, au = px.u, px.v, px.au
     colors = {k: rgb(getattr(identity, k)).view(3, 1).to(device)
               for k in ("skin", "outline", "accent", "eye_color", "mouth_color")}
     colors["white"] = torch.ones(3, 1, device=device)
-    background = rgb(BACKGROUND).view(3, 1).to(device)
-    img = background.expand(3, keep.numel()).contiguous()
     face = []
 
-    def paint(alpha, key):
-        img.lerp_(colors[key].expand_as(img), alpha.expand_as(img))
-
     def outlined(d, key):
-        face.append(cover(d, LINE))
-        paint(face[-1], "outline")
-        paint(cover(d), key)
+        face.append(px.cover(d, LINE))
+        px.paint(face[-1], colors["outline"])
+        px.paint(px.cover(d), colors[key])
 
     for d, key in extras_behind(identity, u, v, au):
         outlined(d, key)
     head = head_distance(identity, u, v)
     outlined(head, "skin")
     for d, key in extras_on_face(identity, u, v, au, head):
-        paint(cover(d).mul_(0.7), key)
-
-    white, iris, glint = eye_distances(identity, p, au, v, side)
-    eyes = cover(white, LINE)
-    paint(eyes, "outline")
-    paint(cover(white, -0.04), "white")   # the white shrinks a little so a shut eye is one clean line
-    paint(cover(iris), "eye_color")
-    paint(cover(glint), "white")
-
-    inside = mouth_distance(identity, p, u, v)
-    mouth = cover(inside, LINE)
-    paint(mouth, "outline")
-    paint(cover(inside), "mouth_color")
-
+        px.paint(px.cover(d).mul_(0.7), colors[key])
+    index = feature_bounds(identity, p, pixel, au, v).nonzero().squeeze(1)   # eyes and mouth: only here
+    part = Pixels(*(t.index_select(-1, index) for t in (u, v, px.inv_pixel, px.image)))
+    factors = torch.stack([p[k].view(-1) for k in EXPRESSION_FACTORS]).index_select(1, which.index_select(0, index))
+    expression = dict(zip(EXPRESSION_FACTORS, factors))
+    white, iris, glint = eye_distances(identity, expression, part.au, part.v, torch.sign(part.u))
+    eyes = part.cover(white, LINE)
+    part.paint(eyes, colors["outline"])
+    part.paint(part.cover(white, -0.04), colors["white"])   # the white shrinks a little so a shut eye is one clean line
+    part.paint(part.cover(iris), colors["eye_color"])
+    part.paint(part.cover(glint), colors["white"])
+    inside = mouth_distance(identity, expression, part.u, part.v)
+    mouth = part.cover(inside, LINE)
+    part.paint(mouth, colors["outline"])
+    part.paint(part.cover(inside), colors["mouth_color"])
+    px.image.index_copy_(1, index, part.image)
     if "bow" in identity.extras:
         outlined(bow_distance(identity, u, v), "accent")
 
-    image_index, pixel_index = which, keep % (size * size)
-    out.view(n, 3, -1)[image_index, :, pixel_index] = img.clamp_(0.0, 1.0).T
+    spots = (which * (3 * area) + pixel_index) + torch.arange(0, 3 * area, area, device=device).view(3, 1)
+    out.view(-1).index_copy_(0, spots.view(-1), px.image.clamp_(0.0, 1.0).view(-1))
     if not out_masks:
         return
-    flat = {"face": torch.stack(face).amax(0), "eyes": eyes, "mouth": mouth,
-            "features": cover(feature_region(identity, au, v), 1.0 / inv_pixel)}
-    for k, m in out_masks.items():
-        m.view(n, -1)[image_index, pixel_index] = flat[k]
+    one_pixel = 0.5 + (1.0 / px.inv_pixel) * px.inv_pixel   # the edge of a shape grown by one pixel
+    region = torch.addcmul(one_pixel, feature_region(identity, au, v), px.neg_inv_pixel).clamp_(0.0, 1.0)
+    for k, flat, at in (("face", torch.stack(face).amax(0), keep), ("features", region, keep),
+                        ("eyes", eyes, keep[index]), ("mouth", mouth, keep[index])):
+        out_masks[k].view(-1).index_copy_(0, at, flat)
+
+
+def feature_bounds(identity: Identity, p: Poses, pixel, au, v):
+    """Where eyes or mouth can cover a pixel in these poses: in their bounding boxes (they are thin ellipses or
+    boxes) grown by the outline and a pixel."""
+    pad, (sx, sy), mw = LINE + float(pixel.max()), EYE_RADII[identity.eye_shape], MOUTH_WIDTH[identity.mouth_style]
+    eye_h = max(identity.eye_size * sy * float(p["eye_open"].max()), 1e-3) + pad
+    eyes = ((au - EYE_X).abs_() < identity.eye_size * sx + pad) & ((v - EYE_Y).abs_() < eye_h)
+    bend = (0.2 / mw ** 2) * (mw + pad) ** 2   # how far a smile or frown moves the corners at most
+    mouth_h = 0.02 + MOUTH_OPEN * float(p["mouth_open"].max()) + pad
+    low = -mouth_h - bend * max(float(p["smile"].max()), 0.0)
+    high = mouth_h + bend * max(-float(p["smile"].min()), 0.0)
+    return eyes | ((au < mw + pad) & ((v - (MOUTH_Y + (low + high) / 2)).abs_() < (high - low) / 2))
 
 
 def bow_distance(identity: Identity, u, v):
