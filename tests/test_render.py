@@ -1,10 +1,10 @@
 """The renderer: deterministic, every factor does what it says, edges are anti-aliased."""
 import pytest
 import torch
+from characters import random_identity
 
 from aedemo import FACTORS, IDENTITIES, render, sample_poses
 from aedemo.errors import UsageError
-from aedemo.identities import EXTRAS, EYE_SHAPES, HEADS, MOUTH_STYLES, Identity
 from aedemo.poses import MOTIONS, motion, neutral_poses
 
 
@@ -116,21 +116,6 @@ def test_poses_in_range_and_motions():
 def test_generator_and_seed_agree():
     gen = torch.Generator().manual_seed(5)
     assert torch.equal(sample_poses(4, rng=gen)["x"], sample_poses(4, seed=5)["x"])
-
-
-def random_identity(gen: torch.Generator, name: str) -> Identity:
-    """A random character: every head, colour, eye, mouth and extra may come up."""
-    def pick(options):
-        return options[int(torch.randint(len(options), (1,), generator=gen))]
-
-    def color(low=0, high=256):
-        return tuple(int(c) for c in torch.randint(low, high, (3,), generator=gen))
-
-    extras = [e for e in EXTRAS if torch.rand(1, generator=gen) < 0.2]
-    return Identity(name=name, head=pick(HEADS), skin=color(60), outline=color(0, 90), accent=color(),
-                    eye_color=color(0, 200), mouth_color=color(0, 200), eye_shape=pick(EYE_SHAPES),
-                    eye_size=round(0.22 + 0.16 * float(torch.rand(1, generator=gen)), 3),
-                    mouth_style=pick(MOUTH_STYLES), extras=tuple(extras))
 
 
 def test_any_valid_character_renders():

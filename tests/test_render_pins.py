@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from characters import random_identity
 
 from aedemo import IDENTITIES, render, sample_poses
-from aedemo.identities import random_identity
 from aedemo.poses import FACTORS, cat_poses, index_poses, neutral_poses
 from aedemo.renderer import MASKS
 
