@@ -1,6 +1,6 @@
 """The whole lesson in one command: train, evaluate, animate, explain, ablate, report.
 
-    aedemo demo                       # about 2.5 minutes on a laptop CPU -> runs/demo/report.html
+    aedemo demo                       # about 2 minutes on a laptop CPU -> runs/demo/report.html
     aedemo demo --time 120 --a cat --b ghost --out runs/cats
     aedemo demo --out runs/cats --resume      # after Ctrl-C: finish what is missing
 """
@@ -124,6 +124,6 @@ def summary(metrics: dict, table: dict, steps: int, seconds: float) -> list[str]
                        for name, v in variants.items())
     lines.append(f"ablation ({table['seconds_each']:g} s each), eyes+mouth vs the blind baseline: {scores}")
     if steps < 0.75 * STEPS_NEEDED:
-        lines.append(f"only {steps} training steps in {seconds:g} s; expression needs about {STEPS_NEEDED}. Give it "
+        lines.append(f"only {steps} training step{'s' if steps != 1 else ''} in {seconds:g} s; expression needs about {STEPS_NEEDED}. Give it "
                      "more --time, or close programs that keep the CPU busy (aedemo bench measures this machine)")
     return lines

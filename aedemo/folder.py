@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import difflib
 import json
 import platform
 import re
@@ -143,6 +144,14 @@ def working_copy(path: str | Path, log) -> Path:
     return copy
 
 
+def closest_folders(path: Path) -> str:
+    """A 'did you mean' hint naming the run folders beside a mistyped one."""
+    parent = path.parent
+    runs = [p.name for p in parent.iterdir() if (p / "config.json").is_file()] if parent.is_dir() else []
+    close = difflib.get_close_matches(path.name, runs, n=2, cutoff=0.6)
+    return f"; did you mean {' or '.join(str(parent / name) for name in close)}?" if close else ""
+
+
 def sample_hint() -> str:
     """Where the pretrained sample run is, when this copy of aedemo has it (a source checkout)."""
     sample = shipped_sample()
@@ -158,6 +167,8 @@ def read_config(path: Path) -> TrainConfig:
     if path.is_file():
         raise UsageError(f"{path} is a file, not a run folder (a run folder holds config.json and checkpoint.pt)")
     if not path.is_dir():
+        if closest_folders(path):
+            raise UsageError(f"no run folder at {path}{closest_folders(path)}")
         raise UsageError(f"no run folder at {path}; `aedemo train --out {path}` makes one{sample_hint()}")
     file = path / "config.json"
     if not file.is_file() and (path / "checkpoint.pt").exists():  # a run whose settings were lost: damaged

@@ -16,7 +16,8 @@ import click
 def demo(out, time_s, a, b, ablation_time, resume):
     """The whole lesson end to end: train, score, animate, explain, ablate -> report.html.
 
-    About 2.5 minutes on a 2-core laptop CPU with the defaults (one of them training).
+    About 2 minutes on a free 2-core laptop CPU with the defaults (one of them training);
+    much longer while another program keeps the CPU busy.
 
     \b
     Examples:

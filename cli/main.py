@@ -66,7 +66,7 @@ def cli(debug):
     \b
     Quick start:
       aedemo identities                      # meet the characters
-      aedemo demo                            # the whole lesson in ~2.5 minutes -> report.html
+      aedemo demo                            # the whole lesson in ~2 minutes -> report.html
       aedemo train --a blob --b robot --time 60
       aedemo swap runs/blob-robot --motion talk
     """

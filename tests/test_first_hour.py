@@ -152,3 +152,11 @@ def test_a_mistyped_spec_path_suggests_the_file(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "did you mean pip.json?" in result.output and "imp" not in result.output
     with pytest.raises(UsageError, match=f"did you mean {tmp_path / 'pip.json'}"):
         get_identity(str(tmp_path / "pip.jsn"))
+
+
+def test_a_mistyped_run_folder_suggests_the_run(tmp_path, monkeypatch):
+    (tmp_path / "runs" / "class").mkdir(parents=True)
+    (tmp_path / "runs" / "class" / "config.json").write_text((shipped_sample() / "config.json").read_text())
+    monkeypatch.chdir(tmp_path)
+    result = invoke("swap", "runs/clas")
+    assert result.exit_code == 2 and result.output.strip() == "error: no run folder at runs/clas; did you mean runs/class?"

@@ -221,9 +221,9 @@ def ablation_table(results: dict) -> str:
     if answers:
         out.append("<ul>" + "".join(f"<li>{a}</li>" for a in answers) + "</ul>")
     if margins and max(margins.values()) <= 0:
-        out.append("<p>No variant beat the blind baseline in so short a time; the gaps between the rows still show "
-                   "which ingredient matters. Trained longer (<code>aedemo ablate --time 30</code>), each learns "
-                   "more.</p>")
+        out.append("<p>No variant beat the blind baseline in so short a time, so these rows cannot say yet which "
+                   "ingredient matters (the steps column shows how far each got). Trained longer "
+                   "(<code>aedemo ablate --time 30</code>), the shared encoder pulls ahead.</p>")
     return "".join(out)
 
 
