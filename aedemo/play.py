@@ -34,8 +34,8 @@ from .playapi import POLICY, answer, not_found, read_page
 from .playground import NotReady
 from .poses import sample_poses
 
-REQUEST_THREADS = 1      # torch threads for a one-frame request: as fast as two on a free CPU, and never
-                         # stalled waiting for a core that training or another program holds
+REQUEST_THREADS = 1      # torch threads for a one-frame request: splitting so little work over more threads
+                         # costs more than it saves, and one never waits for a core another program holds
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -43,6 +43,12 @@ class Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"   # keep-alive: a drag sends all its frames over one connection
     timeout = 30                    # seconds an idle connection is kept
+
+    def setup(self):
+        """Send each answer as soon as it is written: a kept-alive connection otherwise waits for the
+        client's delayed acknowledgement (40 ms) before the body leaves (Nagle's algorithm)."""
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def version_string(self) -> str:
         """What the Server header says."""
