@@ -26,6 +26,11 @@ async function getJSON(url) {
 }
 
 const fmt = (x) => (Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+const short = (x) => String(Number(x.toFixed(3)));   // 8.1, not 8.100
+
+function niceStep(span) {   // the smallest round step that still gives a slider about 300 positions
+  return [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1].find((step) => step >= span / 300) || 1;
+}
 
 // ---- building the controls from /info.json ----
 
@@ -33,7 +38,7 @@ function slider(parent, id, name, help, low, high, value, onInput) {
   const row = el("div", { class: "slider" });
   const label = el("label", { for: id });
   label.append(el("b", {}, name), el("output", { id: id + "-value" }, fmt(value)));
-  const input = el("input", { type: "range", id, min: low, max: high, step: (high - low) / 200, value });
+  const input = el("input", { type: "range", id, min: low, max: high, step: niceStep(high - low), value });
   input.addEventListener("input", () => {
     $(id + "-value").textContent = fmt(Number(input.value));
     onInput(Number(input.value));
@@ -143,7 +148,8 @@ function update() {
     .catch(showError)
     .finally(() => {
       busy = false;
-      if (again || state.motion) requestAnimationFrame(update);
+      if (again) update();                              // the slider moved meanwhile: its newest value now
+      else if (state.motion) requestAnimationFrame(update);   // a motion: the next frame at the next repaint
     });
 }
 
@@ -184,7 +190,7 @@ function draw(frame, query, ms) {
   const now = performance.now();
   drawnAt.push(now);
   while (drawnAt[0] < now - 1000) drawnAt.shift();
-  $("speed").textContent = `${drawnAt.length} frames/s · ${Math.round(ms)} ms a frame`;
+  $("speed").textContent = `${Math.round(ms)} ms a frame` + (drawnAt.length > 1 ? ` · ${drawnAt.length} frames/s` : "");
   if (frame.step !== info.step) loadInfo();
 }
 
@@ -209,8 +215,8 @@ function drawLinks() {
   const render = new URLSearchParams({ identity: state.to });
   for (const f of info.factors) {
     if (Math.abs(state.pose[f.name] - f.neutral) > 1e-9) {
-      swap.set(f.name, state.pose[f.name].toFixed(3));
-      render.set(f.name, state.pose[f.name].toFixed(3));
+      swap.set(f.name, short(state.pose[f.name]));
+      render.set(f.name, short(state.pose[f.name]));
     }
   }
   $("swap-link").href = $("swap-link").textContent = "/swap.png?" + swap;
@@ -238,7 +244,7 @@ async function loadInfo() {
 }
 
 const TRAINING = {
-  idle: (t) => `How this run learned: ${t.folder}/log.csv and its newest preview. Watch one learn live with ` +
+  idle: (t) => `From ${t.folder}/log.csv and its newest preview. Watch a run learn live with ` +
     "aedemo play --train --a blob --b robot --time 60.",
   starting: () => "Training is starting: the first checkpoint comes after --save-every steps.",
   training: (t) => {
@@ -248,6 +254,9 @@ const TRAINING = {
       : "Training live: waiting for its first save.";
   },
 };
+
+const TITLES = { idle: "How this model learned", starting: "Training: starting", training: "Training live",
+  done: "Training: done", stopped: "Training: stopped", failed: "Training: failed" };
 
 async function pollTraining() {
   let t;
@@ -259,7 +268,7 @@ async function pollTraining() {
     return;
   }
   $("train-status").textContent = (TRAINING[t.state] || ((s) => s.message))(t);
-  $("train-title").textContent = t.state === "idle" ? "Training" : `Training (${t.state})`;
+  $("train-title").textContent = TITLES[t.state] || "Training";
   const src = t.preview === null ? null : `/preview.png?step=${t.preview}`;
   if (src && $("preview").getAttribute("src") !== src) $("preview").src = src;
   plot($("loss-plot"), t.rows, [["loss", "training loss", "#c81e3c"]], true, "training loss (lower is better)");
