@@ -74,7 +74,8 @@ class TrainingJob:
         """Start training; return once it has begun, or raise the error it stopped with."""
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                                        stderr=subprocess.PIPE, text=True, errors="replace", env=env,
+                                        start_new_session=True)
         self.threads = [threading.Thread(target=self.relay, args=(log,), daemon=True),
                         threading.Thread(target=self.watch, args=(ground,), daemon=True)]
         self.threads[0].start()
@@ -131,8 +132,8 @@ class TrainingJob:
             return
         try:
             ground.load(load_run(self.folder))
-        except AedemoError as e:
-            self.message = f"could not load the newest checkpoint: {e}"
+        except Exception as e:  # noqa: BLE001 -- the page says so, and keeps the model it has
+            self.message = f"could not load the newest checkpoint: {' '.join(str(e).split()) or type(e).__name__}"
         self.loaded = stamp
 
     def status(self, ground) -> dict:
