@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 from .errors import RunError, UsageError
 from .identities import closest_names, shown
 from .livetrain import folder_status
-from .playground import DIRECTION_RANGE
+from .playground import DIRECTION_RANGE, NotReady
 from .poses import FACTORS, check_values
 
 WEB = Path(__file__).with_name("web")      # the page: plain HTML, CSS and JavaScript, no build step
@@ -115,7 +115,10 @@ def frame_json(server, query: str):
 def info_json(server, query: str):
     """GET /info.json: characters, factors, motions and code directions of the run."""
     parse_query(query, factors=False)
-    return json_reply(server.ground.info())
+    try:
+        return json_reply(server.ground.info())
+    except NotReady as e:   # the page waits for the first checkpoint (a 200: browsers log every 503 as an error)
+        return json_reply({"waiting": str(e)})
 
 
 def training_json(server, query: str):

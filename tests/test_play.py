@@ -43,6 +43,17 @@ TINY = ["--size", "32", "--crop", "24", "--batch", "4", "--width", "8", "--laten
 HOSTILE = "<script>alert(1)</script>"
 
 
+def request(port: int, path: str, method: str = "GET") -> tuple[int, dict, bytes]:
+    """A request with the path exactly as given (no normalising of .. or %2e)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.putrequest(method, path, skip_accept_encoding=True)
+    conn.endheaders()
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
 class Served:
     """A playground served in this process on a free port."""
 
@@ -54,14 +65,7 @@ class Served:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def get(self, path: str, method: str = "GET") -> tuple[int, dict, bytes]:
-        """A request with the path exactly as given (no normalising of .. or %2e)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        conn.endheaders()
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-        return response.status, dict(response.getheaders()), body
+        return request(self.port, path, method)
 
     def close(self):
         self.server.shutdown()
@@ -184,6 +188,21 @@ def test_malformed_requests_and_failures_answer_one_line(sample, capfd, monkeypa
     assert status == 500 and body == b"internal error: ZeroDivisionError\n"
     err = capfd.readouterr().err
     assert err.count("\n") == 1 and "ZeroDivisionError" in err and "Traceback" not in err
+
+
+def test_before_the_first_checkpoint_the_page_waits(tmp_path):
+    server = make_server(Playground(), "127.0.0.1", 0, folder=tmp_path)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        waiting, swap = request(port, "/info.json"), request(port, "/swap.png?mouth_open=1")
+        training = json.loads(request(port, "/training.json")[2])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert waiting[0] == 200 and "no model yet" in json.loads(waiting[2])["waiting"]
+    assert swap[0] == 503 and swap[2].decode().count("\n") == 1
+    assert training["rows"] == [] and training["preview"] is None and training["model_step"] is None
 
 
 def data_picture(uri: str) -> Image.Image:

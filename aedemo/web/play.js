@@ -230,6 +230,11 @@ async function loadInfo() {
   loading = true;
   try {
     const fresh = await getJSON("/info.json");
+    if (fresh.waiting) {
+      $("error").textContent = fresh.waiting;
+      setTimeout(loadInfo, 1000);
+      return;
+    }
     const first = info === null;
     info = fresh;
     if (first) buildControls();
