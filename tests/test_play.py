@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from aedemo.cli.main import cli
+from click.testing import CliRunner
 from PIL import Image
 
 import aedemo
@@ -361,38 +363,26 @@ def test_command_line_mistakes_are_one_line(tmp_path):
     assert processes_naming(str(tmp_path / "taken")) == []
 
 
+def test_train_options_reach_the_training_as_typed(tmp_path, monkeypatch):
+    jobs = []
+    monkeypatch.setattr("aedemo.play.serve", lambda ground, host, port, browser=True, job=None, log=print:
+                        jobs.append(job))
+    monkeypatch.chdir(tmp_path)
+    args = ["--train", "--b", "cat", "--identity", "ghost", "--no-warp", "--pipeline", "frame", "--seed", "3"]
+    result = CliRunner().invoke(cli, ["play", *args, "--no-browser"])
+    assert result.exit_code == 0, result.output
+    command = jobs[0].command()
+    assert command[command.index("train") + 1:] == args[1:] + ["--out", str(Path("runs/blob-cat"))]
+
+
 # ---- the page, in Debian's Chromium ----
 
-def chromium() -> str:
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(path).is_file(), f"{path} is missing: make browser installs it"
-    return path
-
-
-def browse(served: Served, actions) -> dict:
+def browse(browser, served: Served, actions) -> dict:
     """Open the page, let `actions(page)` use it, and report every request and console error."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: make test installs it")
-    seen = {"requests": [], "errors": [], "dialogs": []}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith((served.url, "data:"))
-                       else route.abort())
-            page.on("request", lambda r: seen["requests"].append(r.url))
-            page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
-            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-            page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-            page.goto(served.url, wait_until="load")
-            page.wait_for_selector("#swap-img[data-query]")
-            seen.update(actions(page))
-        finally:
-            browser.close()
+    with browser((served.url, "data:"), 1280) as (page, seen):
+        page.goto(served.url, wait_until="load")
+        page.wait_for_selector("#swap-img[data-query]")
+        seen.update(actions(page))
     return seen
 
 
@@ -400,7 +390,7 @@ def shown_swap(page) -> np.ndarray:
     return pixels(data_picture(page.get_attribute("#swap-img", "src")))
 
 
-def test_page_in_chromium_moves_the_mouth(sample):
+def test_page_in_chromium_moves_the_mouth(sample, browser):
     def open_the_mouth(page):
         before = shown_swap(page)
         page.focus("#f-mouth_open")
@@ -408,7 +398,7 @@ def test_page_in_chromium_moves_the_mouth(sample):
         page.wait_for_function("() => document.getElementById('swap-img').dataset.query.includes('mouth_open=1.0000')")
         return {"before": before, "after": shown_swap(page), "text": page.inner_text("body")}
 
-    seen = browse(sample, open_the_mouth)
+    seen = browse(browser, sample, open_the_mouth)
     assert seen["errors"] == [] and seen["dialogs"] == []
     assert seen["requests"] and all(u.startswith((sample.url, "data:")) for u in seen["requests"]), seen["requests"]
     assert "SYNTHETIC" in seen["text"].upper() and "true robot" in seen["text"]
@@ -418,14 +408,14 @@ def test_page_in_chromium_moves_the_mouth(sample):
     assert ((after - opened) ** 2).mean() < ((after - shut) ** 2).mean()
 
 
-def test_hostile_character_names_stay_text(tmp_path, one_thread):
+def test_hostile_character_names_stay_text(tmp_path, one_thread, browser):
     evil = identity_from_dict({"name": HOSTILE, "head": "round", "skin": [90, 200, 250]})
     cfg = TrainConfig(size=32, crop=24, width=8, latent=8, device="cpu")
     cfg.identities = {i.name: identity_to_dict(i) for i in (evil, IDENTITIES["cat"])}
     check(cfg)
     served = Served(Run(tmp_path, cfg, build_pipeline(cfg, torch.device("cpu")), 0))
     try:
-        seen = browse(served, lambda page: {"text": page.inner_text("body"),
+        seen = browse(browser, served, lambda page: {"text": page.inner_text("body"),
                                             "options": page.eval_on_selector_all("option", "os => os.map(o => o.text)")})
     finally:
         served.close()
