@@ -71,7 +71,8 @@ class Handler(BaseHTTPRequestHandler):
         except NotReady as e:
             status, kind, body = 503, "text/plain", f"{e}\n".encode()
         except Exception as e:  # noqa: BLE001 -- a bug: one line for the client and one for the terminal
-            sys.stderr.write(f"aedemo play: {self.command} {self.path[:80]!r} failed: {type(e).__name__}: {one_line(e)}\n")
+            sys.stderr.write(f"aedemo play: {self.command} {self.path[:80]!r} failed: "
+                             f"{type(e).__name__}: {one_line(e)}\n")
             status, kind, body = 500, "text/plain", f"internal error: {type(e).__name__}\n".encode()
         self.reply(status, kind, body, send_body)
 
@@ -176,7 +177,8 @@ def serve(ground, host: str, port: int, browser: bool = True, job=None, log=prin
         if host not in ("127.0.0.1", "localhost", "::1"):
             log(f"note: listening on {host}: anyone who can reach this machine can open the page")
         run = ground.run
-        what = f"{run.path} (step {run.step}: {', '.join(run.identities)})" if job is None else f"training into {job.folder}"
+        what = (f"{run.path} (step {run.step}: {', '.join(run.identities)})" if job is None
+                else f"training into {job.folder}")
         log(f"aedemo play: {what} at {url}  (Ctrl-C stops)")
         if browser:
             open_browser(url, log)

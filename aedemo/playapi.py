@@ -133,8 +133,10 @@ def preview_png(server, query: str):
     """GET /preview.png?step=N: the preview grid training drew at step N (404 if there is none)."""
     text, _, _ = parse_query(query, ("step",), factors=False)
     step = text.get("step", "")
-    path = server.folder / "preview" / f"{int(step):06d}.png" if step.isascii() and step.isdigit() and len(step) < 10 else None
-    if path is None or not path.is_file():
+    if not (step.isascii() and step.isdigit() and len(step) < 10):
+        return not_found()
+    path = server.folder / "preview" / f"{int(step):06d}.png"
+    if not path.is_file():
         return not_found()
     return png(path.read_bytes())
 
@@ -162,4 +164,5 @@ def read_page() -> dict[str, bytes]:
     try:
         return {name: (WEB / name).read_bytes() for name, _ in PAGE_FILES.values()}
     except OSError as e:
-        raise RunError(f"the playground page is missing from this installation ({e.filename}): reinstall aedemo") from None
+        raise RunError(f"the playground page is missing from this installation ({e.filename}): "
+                       "reinstall aedemo") from None

@@ -100,7 +100,8 @@ def test_swap_png_is_the_runs_swap(sample):
     status, headers, body = sample.get("/swap.png?from=blob&to=robot&mouth_open=1&gaze_x=-0.5&roll=12")
     assert status == 200 and headers["Content-Type"] == "image/png"
     image = picture(body)
-    assert image.size == (64, 64) and image.info["Synthetic"] == "true" and "synthetic" in image.info["Description"].lower()
+    assert image.size == (64, 64) and image.info["Synthetic"] == "true"
+    assert "synthetic" in image.info["Description"].lower()
     poses = neutral_poses(1, mouth_open=1.0, gaze_x=-0.5, roll=12.0)
     expected = sample.run.swap(render(IDENTITIES["blob"], poses), to="robot", source="blob")[0]
     assert np.abs(pixels(image) - drawn(expected)).max() <= 1
@@ -415,8 +416,9 @@ def test_hostile_character_names_stay_text(tmp_path, one_thread, browser):
     check(cfg)
     served = Served(Run(tmp_path, cfg, build_pipeline(cfg, torch.device("cpu")), 0))
     try:
-        seen = browse(browser, served, lambda page: {"text": page.inner_text("body"),
-                                            "options": page.eval_on_selector_all("option", "os => os.map(o => o.text)")})
+        seen = browse(browser, served, lambda page: {
+            "text": page.inner_text("body"),
+            "options": page.eval_on_selector_all("option", "os => os.map(o => o.text)")})
     finally:
         served.close()
     assert seen["dialogs"] == [] and seen["errors"] == []
