@@ -19,7 +19,8 @@ To read how the swap works, in this order:
     metrics.py, evaluate.py                every swap scored against the true swap
 Around them: speed.py (what makes training fast), watch.py (progress and the clock), folder.py
 and checkpoint.py (what a run keeps on disk), readouts.py and explain.py (what the networks
-know), ablate.py and demo.py (the whole lesson), and lesson/ (the pictures and the report page).
+know), ablate.py and demo.py (the whole lesson), lesson/ (the pictures and the report page), and
+play.py, playapi.py, playground.py, livetrain.py and web/ (the live playground, `aedemo play`).
 """
 import importlib
 

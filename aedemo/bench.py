@@ -1,4 +1,5 @@
-"""How fast is this machine? Renderer, training, matmul peak and FLOP utilisation, in one process.
+"""How fast is this machine? Renderer, training, matmul peak, FLOP utilisation and the playground's
+latency, in one process.
 
     aedemo bench
     aedemo bench --json
@@ -63,6 +64,20 @@ def train_speed(cfg: TrainConfig, device: torch.device, steps: int = 12) -> dict
     return {"img_per_s": images / seconds, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9}
 
 
+def play_speed(device: torch.device, requests: int) -> dict:
+    """Latency of the playground's GET /swap.png over HTTP, for the default model (random weights
+    do the same work as trained ones)."""
+    from pathlib import Path
+
+    from .pipeline import build_pipeline
+    from .play import swap_latency
+    from .playground import Playground
+    from .run import Run
+    cfg = with_identities(TrainConfig())
+    check(cfg)
+    return swap_latency(Playground(Run(Path("untrained"), cfg, build_pipeline(cfg, device), 0)), requests)
+
+
 def bench(device_name: str = "auto", quick: bool = False) -> dict:
     """Every figure, measured now on this machine."""
     device = pick_device(device_name)
@@ -80,6 +95,7 @@ def bench(device_name: str = "auto", quick: bool = False) -> dict:
         speed = train_speed(cfg, device, steps=3 if quick else 12)
         result[f"matmul_peak_gflops_{label}"] = peak
         result[f"train_{label}"] = {**speed, "mfu": speed["gflop_per_s"] / peak}
+    result["play_swap"] = play_speed(device, requests=50 if quick else 200)
     return result
 
 
@@ -95,6 +111,10 @@ def format_bench(r: dict) -> str:
         lines.append(f"matmul peak {label} {r[f'matmul_peak_gflops_{label}']:>8,.0f} GFLOP/s")
         lines.append(f"train {label}      {t['img_per_s']:>9,.0f} img/s   {t['gflop_per_s']:,.1f} GFLOP/s  "
                      f"= {100 * t['mfu']:.1f}% of the {label} matmul peak")
+    play = r.get("play_swap")
+    if play:
+        lines.append(f"play /swap.png   {play['p95_ms']:>9.1f} ms p95 (median {play['p50_ms']:.1f} ms; "
+                     f"{play['requests']} requests over HTTP, {play['threads']} torch thread)")
     fp32, bf16 = r.get("train_fp32"), r.get("train_bf16")
     if fp32 and bf16 and fp32["img_per_s"] > bf16["img_per_s"]:
         lines.append("bf16 trained slower than fp32 here (a busy CPU can do this): try aedemo train --precision fp32")

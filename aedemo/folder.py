@@ -37,6 +37,12 @@ def folder_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "character"
 
 
+def default_path(cfg: TrainConfig) -> Path:
+    """Where a run goes when no --out is given: runs/A-B, after its first two characters."""
+    first, second = with_identities(cfg).names()[:2]
+    return Path("runs") / f"{folder_name(first)}-{folder_name(second)}"
+
+
 class RunFolder:
     """One run's folder: its config, log, previews and the pictures made at the end."""
 
@@ -50,7 +56,7 @@ class RunFolder:
         settings win, except the budget and the save interval)."""
         cfg = with_identities(cfg)
         check(cfg)
-        path = Path(out or f"runs/{folder_name(cfg.names()[0])}-{folder_name(cfg.names()[1])}")
+        path = Path(out) if out else default_path(cfg)
         has_run = (path / "checkpoint.pt").exists()
         if resume:
             if not has_run:

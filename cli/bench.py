@@ -9,7 +9,7 @@ import click
 @click.option("--quick", is_flag=True, help="Shorter measurements (less precise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def bench(device, quick, as_json):
-    """Measure this machine: renderer, training img/s, matmul peak and FLOP utilisation.
+    """Measure this machine: renderer, training img/s, matmul peak, FLOP utilisation, play latency.
 
     \b
     Examples:

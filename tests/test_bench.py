@@ -19,6 +19,8 @@ def test_quick_bench_measures_every_figure():
             continue
         assert train["img_per_s"] > 0 and train["gflop_per_step"] > 0
         assert 0 < train["mfu"] <= 1 and figures[f"matmul_peak_gflops_{label}"] > 0
+    play = figures["play_swap"]
+    assert play["requests"] == 50 and 0 < play["p50_ms"] <= play["p95_ms"]
 
 
 def test_table_names_each_figure_and_advises_when_bf16_is_slower():
@@ -31,3 +33,5 @@ def test_table_names_each_figure_and_advises_when_bf16_is_slower():
     assert "--precision fp32" in table
     assert "--precision fp32" not in format_bench({**figures, "train_bf16": {**train, "img_per_s": 900.0}})
     assert "not supported" in format_bench({**figures, "train_bf16": None})
+    play = {"requests": 200, "p50_ms": 4.2, "p95_ms": 5.6, "threads": 1}
+    assert "5.6 ms p95 (median 4.2 ms; 200 requests over HTTP" in format_bench({**figures, "play_swap": play})

@@ -23,6 +23,7 @@ COMMANDS = {  # every command that takes a run folder, with the least work it ca
     "explain": lambda run: ["explain", run, "--n", "20"],
     "report": lambda run: ["report", run],
     "train --resume": lambda run: ["train", "--out", run, "--resume", "--steps", "2000"],
+    "play": lambda run: ["play", run, "--port", "0", "--no-browser"],   # each case fails before it serves
 }
 CONFIG_DAMAGE = {  # a run folder whose config.json was edited or lost
     "missing": None,

@@ -7,7 +7,9 @@ nothing is written into the real one. Examples that would train for minutes (tra
 run with the training function replaced by one that records its settings and returns a copy of
 the pretrained sample: the test checks that the command line is accepted and asks for the
 training it says. `aedemo bench` measures for about 15 s; its figures are replaced the same way
-(tests/test_bench.py measures for real).
+(tests/test_bench.py measures for real). `aedemo play` serves until Ctrl-C: its server is replaced
+by one that records what it would serve, and leaves a copy of the sample where --train would
+train (tests/test_play.py serves and trains for real).
 """
 import json
 import pkgutil
@@ -30,6 +32,7 @@ READOUT_CONFIG = "aedemo.readouts.ReadoutConfig"
 EVAL_CONFIG = "aedemo.evaluate.EvalConfig"
 QUICK_EVAL = "aedemo.ablate.QUICK_EVAL"   # what the ablation scores each variant with
 MEASURE = "aedemo.bench.bench"
+SERVE = "aedemo.play.serve"
 # run folders the examples name, and the example that makes each one: the scratch folder gets a copy of the
 # pretrained sample there (the sample itself is samples/blob-robot)
 MADE_BY_TRAINING = {
@@ -148,6 +151,13 @@ def scratch(tmp_path, monkeypatch):
     monkeypatch.setattr(EVAL_CONFIG, lambda **kw: scores(**{"n": 16, "blur_samples": 2, "mean_samples": 8, **kw}))
     monkeypatch.setattr(QUICK_EVAL, scores(n=16, blur_samples=2, mean_samples=8, readouts=False))
     monkeypatch.setattr(MEASURE, lambda device, quick=False: calls.append({"bench": device}) or FIGURES)
+
+    def serve(ground, host, port, browser=True, job=None, log=print):
+        calls.append({"play": ground, "train": job and job.command()})
+        if job is not None:   # what live training would leave there
+            sample_copy(job.folder)
+
+    monkeypatch.setattr(SERVE, serve)
     return calls
 
 

@@ -4,7 +4,6 @@ import io
 import json
 import re
 import shlex
-import shutil
 from pathlib import Path
 
 import pytest
@@ -88,48 +87,23 @@ def fake_metrics(names: list[str]) -> dict:
                          "trustworthy": True, "gaze_min_eye_open": 0.3}}
 
 
-def chromium() -> str:
-    """Where chromium is, found the way `make browser` looks for it; the test fails without it."""
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    assert Path(path).is_file(), f"{path} is missing: make browser installs it"
-    return path
-
-
-def open_page(path: Path, width: int) -> dict:
+def open_page(browser, path: Path, width: int) -> dict:
     """Load the file in headless Chromium and report what happened."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("playwright is not installed: make test installs it")
-    seen = {"requests": [], "errors": [], "dialogs": []}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 900})
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
-                       else route.abort())
-            page.on("request", lambda r: seen["requests"].append(r.url))
-            page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
-            page.on("pageerror", lambda e: seen["errors"].append(str(e)))
-            page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
-            page.goto(path.as_uri(), wait_until="load")
-            seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
-            seen["text"] = page.inner_text("body")
-            seen["scroll_width"] = page.evaluate("document.documentElement.scrollWidth")
-            seen["screenshot"] = page.screenshot(full_page=True)
-        finally:
-            browser.close()
+    with browser(("file:", "data:"), width) as (page, seen):
+        page.goto(path.as_uri(), wait_until="load")
+        seen["images"] = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
+        seen["text"] = page.inner_text("body")
+        seen["scroll_width"] = page.evaluate("document.documentElement.scrollWidth")
+        seen["screenshot"] = page.screenshot(full_page=True)
     return seen
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_report_opens_offline_in_chromium(tmp_path, width):
+def test_report_opens_offline_in_chromium(tmp_path, width, browser):
     identities = [IDENTITIES["blob"], IDENTITIES["robot"]]
     pipeline = fake_run(tmp_path / "run", identities)
     path = write_report(tmp_path / "run", pipeline=pipeline)
-    seen = open_page(path, width)
+    seen = open_page(browser, path, width)
     assert all(u.startswith(("file:", "data:")) for u in seen["requests"]), seen["requests"]
     assert seen["errors"] == [] and seen["dialogs"] == []
     assert len(seen["images"]) >= 8 and all(done and w > 0 for done, w in seen["images"]), seen["images"]
@@ -143,7 +117,7 @@ def test_report_opens_offline_in_chromium(tmp_path, width):
     assert seen["scroll_width"] <= width, "the page is wider than the screen"
 
 
-def test_hostile_identity_name_is_escaped(tmp_path):
+def test_hostile_identity_name_is_escaped(tmp_path, browser):
     evil = identity_from_dict({"name": HOSTILE, "head": "round", "skin": [90, 200, 250],
                                "description": '"><img src=x onerror=alert(2)>'})
     pipeline = fake_run(tmp_path / "run", [evil, IDENTITIES["cat"]])
@@ -151,7 +125,7 @@ def test_hostile_identity_name_is_escaped(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<script" not in text.lower() and "<img src=x" not in text
-    seen = open_page(path, 1024)
+    seen = open_page(browser, path, 1024)
     assert seen["dialogs"] == [] and seen["errors"] == []
     assert HOSTILE in seen["text"]
 

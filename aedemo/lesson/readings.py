@@ -29,36 +29,31 @@ def number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def r2_reading(value):
-    """An R² to two decimals with its word (good, weak, poor, no better or worse than guessing); else as it is."""
+R2_WORDS = ((R2_GOOD, "good", "good"), (R2_WEAK, "weak", "weak"), (R2_POOR, "poor", "bad"),
+            (R2_GUESS, "no better than guessing the average", "bad"),
+            (-math.inf, "worse than guessing the average", "bad"))
+SPREAD_WORDS = ((math.nextafter(SPREAD_OVER, math.inf), "moves more than the truth", "weak"),  # above SPREAD_OVER
+                (SPREAD_MOVES, "moves", "good"), (SPREAD_FROZEN, "stiff", "weak"), (-math.inf, "frozen", "bad"))
+
+
+def rated(value, words):
+    """A number to two decimals with the word and tone of the first (lowest value, word, tone) it reaches;
+    anything that is not a number, as it is."""
     if not number(value):
         return value
     value = round(value, 2)  # the word goes with the number shown
-    shown = f"{value:.2f}"
-    if value >= R2_GOOD:
-        return Rated(shown, "good", "good")
-    if value >= R2_WEAK:
-        return Rated(shown, "weak", "weak")
-    if value >= R2_POOR:
-        return Rated(shown, "poor", "bad")
-    if value >= R2_GUESS:
-        return Rated(shown, "no better than guessing the average", "bad")
-    return Rated(shown, "worse than guessing the average", "bad")
+    _, word, tone = next(rung for rung in words if value >= rung[0])
+    return Rated(f"{value:.2f}", word, tone)
+
+
+def r2_reading(value):
+    """An R² to two decimals with its word (good, weak, poor, no better or worse than guessing); else as it is."""
+    return rated(value, R2_WORDS)
 
 
 def spread_reading(value):
     """An output spread to two decimals with its word: frozen, stiff, moves, or moves more than the truth."""
-    if not number(value):
-        return value
-    value = round(value, 2)
-    shown = f"{value:.2f}"
-    if value > SPREAD_OVER:
-        return Rated(shown, "moves more than the truth", "weak")
-    if value >= SPREAD_MOVES:
-        return Rated(shown, "moves", "good")
-    if value >= SPREAD_FROZEN:
-        return Rated(shown, "stiff", "weak")
-    return Rated(shown, "frozen", "bad")
+    return rated(value, SPREAD_WORDS)
 
 
 def error_change(margin_db: float) -> str:
