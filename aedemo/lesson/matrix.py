@@ -35,7 +35,7 @@ def matrix_columns(run, source: str, poses: dict) -> list[tuple[str, object]]:
 
 def heading(source: str, what: str) -> str:
     """The picture's title: who drives, and that every decoder reads the same code."""
-    return f"one code, every character: {source} {what}, each decoder draws it"
+    return f"{source} {what}: one code, every decoder"
 
 
 def scale_for(size: int) -> int:
