@@ -15,13 +15,15 @@ def evaluate(run, as_json, readout_steps):
     For each ordered pair of the run's characters, on fixed held-out poses: PSNR and SSIM
     (whole image and eyes+mouth) of the swap and of four baselines (copy the input, mean
     image, and two that know the head pose but not the expression), how much the swap's
-    face varies with expression, and what small readout networks read from it.
+    face varies with expression, and what small readout networks read from it. With three or
+    more characters, a line per pair and a heat map of the margins (RUN/pairs.png) follow.
 
     \b
     Examples:
       aedemo evaluate runs/blob-robot
       aedemo evaluate runs/blob-robot --json > metrics.json
       aedemo evaluate runs/blob-robot --readout-steps 600   # readouts that read more reliably
+      aedemo evaluate runs/cast4      # a cast: also one line per pair and RUN/pairs.png
     """
     import json
 
@@ -35,3 +37,10 @@ def evaluate(run, as_json, readout_steps):
                              log=lambda message: click.echo(message, err=True))
     click.echo(f"wrote {loaded.path / 'metrics.json'}", err=True)
     click.echo(json.dumps(metrics, indent=2) if as_json else format_table(metrics))
+    if len(metrics["identities"]) > 2:
+        from aedemo.lesson.pairs import format_pairs, write_margin_map
+
+        heat_map = write_margin_map(metrics, loaded.path / "pairs.png")
+        click.echo(f"wrote {heat_map}: the margin of every pair", err=True)
+        if not as_json:
+            click.echo("\n" + format_pairs(metrics))

@@ -7,6 +7,37 @@ import click
 
 from .options import ignored_on_resume, train_options
 
+CAST_REPLACES = ("a", "b", "more")  # the settings --cast fills in
+
+
+def cast_names(text: str) -> list[str]:
+    """--cast all|NAME,NAME,...: the characters in order; one line if it cannot be a cast."""
+    from aedemo.errors import UsageError
+    from aedemo.identities import IDENTITIES
+
+    names = list(IDENTITIES) if text.strip().lower() == "all" else [n.strip() for n in text.split(",") if n.strip()]
+    if len(names) < 2:
+        raise UsageError(f"--cast needs at least two characters, got {len(names)}: {text!r:.60}")
+    seen = [n.lower() for n in names]
+    twice = next((n for i, n in enumerate(names) if seen.index(n.lower()) != i), None)
+    if twice is not None:
+        raise UsageError(f"--cast names {twice!r} twice; a swap needs different characters")
+    return names
+
+
+def cast_settings(ctx: click.Context, cast: str | None, settings: dict) -> dict:
+    """The settings with a, b and more filled from --cast (refused beside --a, --b or --identity)."""
+    if cast is None:
+        return settings
+    from aedemo.errors import UsageError
+
+    typed = [p.opts[0] for p in ctx.command.params if p.name in CAST_REPLACES
+             and ctx.get_parameter_source(p.name) == click.core.ParameterSource.COMMANDLINE]
+    if typed:
+        raise UsageError(f"--cast gives every character; drop {', '.join(typed)} or drop --cast")
+    first, second, *more = cast_names(cast)
+    return {**settings, "a": first, "b": second, "more": tuple(more)}
+
 
 def expression_line(path) -> str:
     """When the swap first carried the expression, read from the run's log."""
@@ -24,9 +55,11 @@ def expression_line(path) -> str:
 
 @click.command()
 @train_options
+@click.option("--cast", metavar="NAMES", help="Every character at once instead of --a/--b/--identity: 'all' (the "
+              "built-in cast) or a comma-separated list of names and spec files.")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder [default: runs/A-B].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(out, resume, **settings):
+def train(out, resume, cast, **settings):
     """Train a shared encoder and one decoder per identity.
 
     Every step renders fresh poses; a preview grid, a log row and a checkpoint are written
@@ -42,6 +75,7 @@ def train(out, resume, **settings):
     Examples:
       aedemo train --a blob --b robot --time 60
       aedemo train --a cat --b ghost --steps 500 --out runs/cat-ghost
+      aedemo train --cast blob,robot,cat,ghost --time 120 --out runs/cast4   # any to any
       aedemo train --out runs/cat-ghost --resume --steps 1000
       aedemo train --encoders separate --time 30 --out runs/separate     # why sharing matters
       aedemo train --pipeline frame --time 60 --out runs/no-align        # why alignment matters
@@ -49,6 +83,7 @@ def train(out, resume, **settings):
     from aedemo.config import TrainConfig
     from aedemo.train import train as run_training
 
+    settings = cast_settings(click.get_current_context(), cast, settings)
     if resume:
         ignored = ignored_on_resume(click.get_current_context())
         if ignored:

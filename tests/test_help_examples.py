@@ -38,6 +38,7 @@ SERVE = "aedemo.play.serve"
 MADE_BY_TRAINING = {
     "runs/blob-robot": "aedemo train --a blob --b robot --time 60",
     "runs/separate": "aedemo train --encoders separate --time 30 --out runs/separate",
+    "runs/cast4": "aedemo train --cast blob,robot,cat,ghost --time 120 --out runs/cast4",
 }
 VARIANTS = {"shared": {}, "separate": {"encoders": "separate"}, "no-align": {"aligned": False},
             "warp": {"warp": True}, "latent-4": {"latent": 4}}
@@ -53,6 +54,8 @@ TRAINS = {  # what each example that trains must ask for: settings, the run fold
         {"a": "blob", "b": "robot", "time": 60.0, "steps": None, "out": None, "resume": False}],
     "aedemo train --a cat --b ghost --steps 500 --out runs/cat-ghost": [
         {"a": "cat", "b": "ghost", "steps": 500, "time": None, "out": "runs/cat-ghost", "resume": False}],
+    "aedemo train --cast blob,robot,cat,ghost --time 120 --out runs/cast4": [
+        {"a": "blob", "b": "robot", "more": ("cat", "ghost"), "time": 120.0, "out": "runs/cast4", "resume": False}],
     "aedemo train --out runs/cat-ghost --resume --steps 1000": [
         {"steps": 1000, "time": None, "out": "runs/cat-ghost", "resume": True}],
     "aedemo train --encoders separate --time 30 --out runs/separate": [
