@@ -109,6 +109,7 @@ def test_cast_refusals_are_one_line(args, words, tmp_path):
 
 
 def test_cast_all_is_every_built_in_character():
-    from aedemo.identities import IDENTITIES
     from aedemo.cli.train import cast_names
+
+    from aedemo.identities import IDENTITIES
     assert cast_names("all") == list(IDENTITIES) and cast_names(" cat , ghost ") == ["cat", "ghost"]

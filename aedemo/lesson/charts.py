@@ -60,6 +60,12 @@ def write_loss_plot(log_path: Path, path: Path) -> Path | None:
         right.plot(steps, [r.get(key, float("nan")) for r in rows], marker=".", label=label)
     right.set(xlabel="step", ylabel="dB", title="held-out swap vs true swap\n(PSNR, higher is better)")
     right.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path: Path) -> Path:
+    """A matplotlib figure written as a PNG, atomically, and closed."""
+    import matplotlib.pyplot as plt
     with warnings.catch_warnings():  # a name with an emoji draws a box there, not a warning on screen
         warnings.filterwarnings("ignore", "Glyph", UserWarning)
         fig.tight_layout()

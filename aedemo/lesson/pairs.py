@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import math
 import statistics
-import warnings
 from pathlib import Path
 
-from ..files import atomic_write
+from .charts import save_figure
 
 EXPRESSION = ("gaze_x", "gaze_y", "eye_open", "mouth_open", "smile")  # aedemo.poses.EXPRESSION_FACTORS
 GOAL_MARGIN, GOAL_SPREAD = 3.0, 0.7  # dB and fraction of the truth: a pair that clearly swaps
@@ -79,10 +78,4 @@ def write_margin_map(metrics: dict, path: str | Path) -> Path:
         for j, m in enumerate(row):
             ax.text(j, i, "own" if math.isnan(m) else f"{m:+.1f}", ha="center", va="center", fontsize=9)
     fig.colorbar(image, ax=ax, label="dB (above 0: expression transferred)")
-    with warnings.catch_warnings():  # a name with an emoji draws a box there, not a warning on screen
-        warnings.filterwarnings("ignore", "Glyph", UserWarning)
-        fig.tight_layout()
-        with atomic_write(path) as f:
-            fig.savefig(f, format="png")
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
