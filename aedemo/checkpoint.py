@@ -56,16 +56,7 @@ def load_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise RunError(f"no checkpoint at {path}")
-    try:
-        with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our error says enough
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise RunError(f"{path} was refused: it holds more than plain tensors and numbers, and nothing in it "
-                       f"was run ({_reason(e, 'unsafe content')})") from None
-    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError, TypeError) as e:
-        reason = "empty file" if path.stat().st_size == 0 else _reason(e, "unreadable")
-        raise RunError(f"{path} is damaged or not an aedemo checkpoint ({reason})") from None
+    state = safe_load(path, "checkpoint")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise RunError(f"{path} is not an aedemo checkpoint")
     missing = [k for k in REQUIRED if k not in state]
@@ -76,6 +67,20 @@ def load_checkpoint(path: str | Path) -> dict:
     if wrong or state["step"] < 0:
         raise RunError(f"{path} is damaged: wrong {', '.join(wrong or ['step'])}")
     return state
+
+
+def safe_load(path: Path, what: str):
+    """torch.load with weights_only=True: a file that would run code is refused, a damaged one named, in one line."""
+    try:
+        with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our error says enough
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise RunError(f"{path} was refused: it holds more than plain tensors and numbers, and nothing in it "
+                       f"was run ({_reason(e, 'unsafe content')})") from None
+    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError, TypeError) as e:
+        reason = "empty file" if path.is_file() and path.stat().st_size == 0 else _reason(e, "unreadable")
+        raise RunError(f"{path} is damaged or not an aedemo {what} ({reason})") from None
 
 
 def _reason(error: Exception, default: str) -> str:

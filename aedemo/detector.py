@@ -15,9 +15,7 @@ where the threshold sits, while accuracy (at 0) does.
 from __future__ import annotations
 
 import io
-import pickle
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,11 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checkpoint import _reason
+from .checkpoint import safe_load
 from .errors import RunError
 from .files import atomic_write
 from .launder import augment
-from .threads import ThreadGuard
+from .speed import ThreadGuard
 
 FORMAT = "aedemo-detector-1"
 
@@ -153,16 +151,7 @@ def save_detectors(path: str | Path, nets: dict[str, Detector], fingerprint: str
 def load_detectors(path: str | Path) -> tuple[dict[str, Detector], dict]:
     """Detectors saved by save_detectors and the rest of the file, or RunError with one line."""
     path = Path(path)
-    try:
-        with warnings.catch_warnings():  # torch warns about unusual pickle protocols: our line says enough
-            warnings.simplefilter("ignore")
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise RunError(f"{path} was refused: it holds more than plain tensors and numbers, and nothing in it "
-                       f"was run ({_reason(e, 'unsafe content')})") from None
-    except (EOFError, RuntimeError, ValueError, OSError, IndexError, KeyError, AttributeError, TypeError) as e:
-        reason = "empty file" if path.is_file() and path.stat().st_size == 0 else _reason(e, "unreadable")
-        raise RunError(f"{path} is damaged or not an aedemo detector ({reason})") from None
+    state = safe_load(path, "detector")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise RunError(f"{path} is not an aedemo detector")
     nets = {}

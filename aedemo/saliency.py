@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from .align import crop, crop_geometry
 from .detector import input_gradients, logits, roc_auc
-from .images import grid, save_png, stack
+from .lesson.images import grid, save_png, stack
 from .poses import HEAD_FACTORS
 from .renderer import render
 

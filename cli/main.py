@@ -77,8 +77,8 @@ def main():
     cli.main()
 
 
-from . import ablate, bench, demo, evaluate, explain, identities, play, render, report, swap, train  # click only
+from . import ablate, bench, demo, detect, evaluate, explain, identities, play, render, report, swap, train  # click
 
 for command in (identities.identities, render.render, train.train, bench.bench, swap.swap, evaluate.evaluate,
-                explain.explain, report.report, demo.demo, ablate.ablate, play.play):
+                detect.detect, explain.explain, report.report, demo.demo, ablate.ablate, play.play):
     cli.add_command(command)

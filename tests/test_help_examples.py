@@ -31,6 +31,7 @@ TRAINING = ("aedemo.train.train", "aedemo.demo.train", "aedemo.ablate.train")   
 READOUT_CONFIG = "aedemo.readouts.ReadoutConfig"
 EVAL_CONFIG = "aedemo.evaluate.EvalConfig"
 QUICK_EVAL = "aedemo.ablate.QUICK_EVAL"   # what the ablation scores each variant with
+DETECT_CONFIG = "aedemo.detect.DetectConfig"   # detect trains for 20 s or more: a few steps run the same code
 MEASURE = "aedemo.bench.bench"
 SERVE = "aedemo.play.serve"
 # run folders the examples name, and the example that makes each one: the scratch folder gets a copy of the
@@ -153,6 +154,8 @@ def scratch(tmp_path, monkeypatch):
     monkeypatch.setattr(READOUT_CONFIG, lambda **kw: readouts(**{**kw, "steps": 2}))  # even with --readout-steps
     monkeypatch.setattr(EVAL_CONFIG, lambda **kw: scores(**{"n": 16, "blur_samples": 2, "mean_samples": 8, **kw}))
     monkeypatch.setattr(QUICK_EVAL, scores(n=16, blur_samples=2, mean_samples=8, readouts=False))
+    detect = pkgutil.resolve_name(DETECT_CONFIG)
+    monkeypatch.setattr(DETECT_CONFIG, lambda **kw: detect(**{**kw, "steps": 2, "poses": 16, "heldout": 16}))
     monkeypatch.setattr(MEASURE, lambda device, quick=False: calls.append({"bench": device}) or FIGURES)
 
     def serve(ground, host, port, browser=True, job=None, log=print):
