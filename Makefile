@@ -16,7 +16,8 @@ $(BIN)/aedemo: setup.cfg pyproject.toml
 demo: $(BIN)/aedemo
 	$(BIN)/aedemo demo --out runs/demo --resume
 
-# regenerate samples/ (the characters sheet, a small pretrained run with its lesson page) and the shipped readouts
+# regenerate samples/ (the characters sheet, a small pretrained run with its detectors' results and its lesson page,
+# the picture of the playground page) and the shipped readouts
 samples: $(BIN)/aedemo
 	$(BIN)/aedemo identities --sheet samples/characters.png
 	rm -f aedemo/pretrained/readouts-*.pt && $(BIN)/python -c "from aedemo.cache import write_shipped; write_shipped()"
@@ -25,7 +26,10 @@ samples: $(BIN)/aedemo
 	cd runs/sample-build && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \
 	  ablation.json ablation.png ../../samples/blob-robot/ && cp $$(ls preview/*.png | tail -1) ../../samples/blob-robot/preview/
 	$(BIN)/python -c "from aedemo.checkpoint import compact_checkpoint as c; c('runs/sample-build/checkpoint.pt', 'samples/blob-robot/checkpoint.pt')"
+	$(BIN)/python -c "from aedemo import load_run; from aedemo.detect import detect; detect(load_run('samples/blob-robot'))"
+	rm -f samples/blob-robot/detector.pt
 	$(BIN)/python -c "from aedemo.lesson.report import write_report as w; w('samples/blob-robot')"
+	$(BIN)/python -c "from aedemo.browser import page_picture; page_picture('samples/blob-robot', 'samples/play.png')"
 
 browser:
 	@command -v chromium >/dev/null || { \

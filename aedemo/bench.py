@@ -1,8 +1,9 @@
-"""How fast is this machine? Renderer, training, matmul peak, FLOP utilisation and the playground's
-latency, in one process.
+"""How fast is this machine? Renderer, training, matmul peak, FLOP utilisation, the playground's
+latency and the frame rate of its motions in headless Chromium (when there is one), in one process.
 
     aedemo bench
     aedemo bench --json
+    aedemo bench --chromium /opt/chrome/chrome   # the browser for the motion's frame rate
 
 The training step's FLOPs are counted by torch's FlopCounterMode; dividing the achieved FLOP/s
 by the matmul peak measured a moment earlier in the same process gives the utilisation (MFU).
@@ -64,21 +65,31 @@ def train_speed(cfg: TrainConfig, device: torch.device, steps: int = 12) -> dict
     return {"img_per_s": images / seconds, "gflop_per_step": flops / 1e9, "gflop_per_s": flops / seconds / 1e9}
 
 
-def play_speed(device: torch.device, requests: int) -> dict:
-    """Latency of the playground's GET /swap.png over HTTP, for the default model (random weights
-    do the same work as trained ones)."""
+def default_ground(device: torch.device):
+    """A playground on the default model (random weights do the same work as trained ones)."""
     from pathlib import Path
 
     from .pipeline import build_pipeline
-    from .play import swap_latency
     from .playground import Playground
     from .run import Run
     cfg = with_identities(TrainConfig())
     check(cfg)
-    return swap_latency(Playground(Run(Path("untrained"), cfg, build_pipeline(cfg, device), 0)), requests)
+    return Playground(Run(Path("untrained"), cfg, build_pipeline(cfg, device), 0))
 
 
-def bench(device_name: str = "auto", quick: bool = False) -> dict:
+def play_speed(ground, requests: int) -> dict:
+    """Latency of the playground's GET /swap.png over HTTP."""
+    from .play import swap_latency
+    return swap_latency(ground, requests)
+
+
+def motion_speed(ground, seconds: float, chromium: str | None = None) -> dict:
+    """Frames a second the page shows while the talk button plays, in headless Chromium (if any)."""
+    from .browser import motion_fps
+    return motion_fps(ground, "talk", seconds, chromium)
+
+
+def bench(device_name: str = "auto", quick: bool = False, chromium: str | None = None) -> dict:
     """Every figure, measured now on this machine."""
     device = pick_device(device_name)
     seconds = 0.5 if quick else 2.0
@@ -95,7 +106,9 @@ def bench(device_name: str = "auto", quick: bool = False) -> dict:
         speed = train_speed(cfg, device, steps=3 if quick else 12)
         result[f"matmul_peak_gflops_{label}"] = peak
         result[f"train_{label}"] = {**speed, "mfu": speed["gflop_per_s"] / peak}
-    result["play_swap"] = play_speed(device, requests=50 if quick else 200)
+    ground = default_ground(device)
+    result["play_swap"] = play_speed(ground, requests=50 if quick else 200)
+    result["play_motion"] = motion_speed(ground, seconds=1.5 if quick else 3.0, chromium=chromium)
     return result
 
 
@@ -115,6 +128,11 @@ def format_bench(r: dict) -> str:
     if play:
         lines.append(f"play /swap.png   {play['p95_ms']:>9.1f} ms p95 (median {play['p50_ms']:.1f} ms; "
                      f"{play['requests']} requests over HTTP, {play['threads']} torch thread)")
+    motion = r.get("play_motion")
+    if motion:
+        lines.append(f"play {motion['motion']} button".ljust(17) + (
+            f"{motion['fps']:>9.1f} frames/s shown by the page in headless Chromium ({motion['frames']} in "
+            f"{motion['seconds']:.1f} s)" if "fps" in motion else f"  not measured: {motion.get('skipped') or motion.get('failed')}"))
     fp32, bf16 = r.get("train_fp32"), r.get("train_bf16")
     if fp32 and bf16 and fp32["img_per_s"] > bf16["img_per_s"]:
         lines.append("bf16 trained slower than fp32 here (a busy CPU can do this): try aedemo train --precision fp32")

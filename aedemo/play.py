@@ -121,6 +121,7 @@ class PlayServer(ThreadingHTTPServer):
 
     def __init__(self, address, ground, folder: Path | None, job=None):
         self.ground, self.folder, self.job = ground, folder, job
+        self.bench = None          # a queue while a bench waits for the page's frame rate (aedemo.browser)
         self.page = read_page()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6

@@ -8,6 +8,8 @@
     GET /info.json, /training.json                  the run; the training's state and log rows
     GET /preview.png?step=N                         the preview grid training drew at step N
     GET /, /play.css, /play.js                      the page
+    GET /bench-result?frames=N&seconds=S            the page's count of frames shown, only while a bench
+                                                    waits for it (aedemo.browser); a 404 otherwise
 
 Factors left out take their neutral values; from/to left out, the run's first character and the
 first other one. A bad query (an unknown character or parameter, a value that is not a finite
@@ -141,13 +143,25 @@ def preview_png(server, query: str):
     return png(path.read_bytes())
 
 
+def bench_result(server, query: str):
+    """GET /bench-result?frames=N&seconds=S: the frames a motion showed, handed to the waiting bench."""
+    if server.bench is None:
+        return not_found()
+    text, _, _ = parse_query(query, ("frames", "seconds"), factors=False)
+    frames, seconds = (number(key, text.get(key, "")) for key in ("frames", "seconds"))
+    if frames < 0 or seconds <= 0:
+        raise UsageError("frames must be a count and seconds positive")
+    server.bench.put({"frames": int(frames), "seconds": seconds})
+    return json_reply({"received": True})
+
+
 def not_found() -> tuple[int, str, bytes]:
     """The answer to every path the playground does not have."""
     return 404, "text/plain", b"not found\n"
 
 
 ROUTES = {"/swap.png": swap_png, "/render.png": render_png, "/frame.json": frame_json, "/info.json": info_json,
-          "/training.json": training_json, "/preview.png": preview_png}
+          "/training.json": training_json, "/preview.png": preview_png, "/bench-result": bench_result}
 
 
 def answer(server, path: str, query: str) -> tuple[int, str, bytes]:

@@ -24,9 +24,11 @@ import pytest
 import torch
 from aedemo.cli.main import cli
 from click.testing import CliRunner
+from conftest import chromium
 from PIL import Image
 
 import aedemo
+from aedemo.browser import page_picture
 from aedemo.config import TrainConfig, check
 from aedemo.explain import gather_codes, pca
 from aedemo.identities import IDENTITIES, identity_from_dict, identity_to_dict
@@ -159,7 +161,7 @@ NOT_FOUND = ["/nope", "/swap.png/", "/swap.png/../setup.cfg", "/../setup.cfg", "
              "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/web/play.js", "/aedemo/play.py", "/play.js/..",
              "/samples/blob-robot/config.json", "/checkpoint.pt", "/README.md", "../../etc/passwd",
              "http://example.com/swap.png", "/preview.png?step=../../config", "/preview.png?step=-1",
-             "/preview.png?step=99999", "/preview.png?step=1e3", "/preview.png"]
+             "/preview.png?step=99999", "/preview.png?step=1e3", "/preview.png", "/bench-result?frames=9&seconds=1"]
 
 
 @pytest.mark.parametrize("path", NOT_FOUND)
@@ -423,3 +425,20 @@ def test_hostile_character_names_stay_text(tmp_path, one_thread, browser):
         served.close()
     assert seen["dialogs"] == [] and seen["errors"] == []
     assert HOSTILE in seen["options"] and HOSTILE in seen["text"]
+
+
+def test_the_address_sets_the_first_pose(sample, browser):
+    with browser((sample.url, "data:"), 1280) as (page, seen):
+        page.goto(sample.url + "?mouth_open=1&smile=nope&roll=99", wait_until="load")
+        page.wait_for_selector("#swap-img[data-query]")
+        query = page.get_attribute("#swap-img", "data-query")
+    assert seen["errors"] == [] and "mouth_open=1.0000" in query and f"smile={FACTORS['smile'].neutral:.4f}" in query
+    assert f"roll={FACTORS['roll'].high:.4f}" in query     # clamped to the slider's range
+
+
+def test_chromium_draws_the_page_with_its_pictures(tmp_path):
+    out = page_picture(SAMPLE, tmp_path / "play.png", chromium=chromium(), size=(1280, 900))
+    image = picture(out.read_bytes())
+    assert image.size == (1280, 900) and image.info["Synthetic"] == "true"
+    colours = image.convert("RGB").crop((380, 140, 1180, 400)).getcolors(maxcolors=100000)   # the three pictures
+    assert len(colours) > 200, len(colours)

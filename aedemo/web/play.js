@@ -9,6 +9,7 @@ let info = null;          // /info.json: characters, factors, motions, code dire
 let busy = false;         // a frame request is on its way
 let again = false;        // something changed while it was
 let loading = false;      // /info.json is on its way
+const address = new URLSearchParams(location.search);   // the page's own query: a pose, or a bench
 const drawnAt = [];       // when the frames of the last second were drawn
 
 function el(tag, attributes = {}, text = "") {
@@ -88,6 +89,16 @@ function buildDirections() {
     });
   });
   $("run").textContent = `run ${info.run} · ${info.identities.join(", ")} · the model of step ${info.step}`;
+}
+
+// An address like /?mouth_open=1&smile=0.5 opens the page in that pose (a link for a slide).
+function poseFromAddress() {
+  const pose = { ...state.pose };
+  for (const f of info.factors) {
+    const value = Number.parseFloat(address.get(f.name));
+    if (Number.isFinite(value)) pose[f.name] = Math.min(f.high, Math.max(f.low, value));
+  }
+  return pose;
 }
 
 function setPose(pose) {
@@ -237,9 +248,12 @@ async function loadInfo() {
     }
     const first = info === null;
     info = fresh;
-    if (first) buildControls();
-    else buildDirections();
+    if (first) {
+      buildControls();
+      setPose(poseFromAddress());
+    } else buildDirections();
     update();
+    if (first && address.has("bench")) bench(address.get("bench"), Number(address.get("seconds")) || 3);
   } catch (error) {
     showError(error);
     setTimeout(loadInfo, 1000);
@@ -326,6 +340,30 @@ function plot(canvas, rows, series, logScale, title) {
     g.stroke();
     if (series.length > 1) g.fillText(label, right - 90, top + 12 + 14 * s);
   });
+}
+
+// ---- bench: /?bench=talk&seconds=3, opened by `aedemo bench` in headless Chromium ----
+// Plays the motion and counts the repaints that show a swap newer than the one before (a swap
+// image loaded since the last repaint), then sends the count to the server. The server only
+// answers while a bench waits for it.
+
+function bench(motion, seconds) {
+  if (!(motion in info.motions)) return;
+  let loaded = false, shown = 0, start = null;
+  $("swap-img").addEventListener("load", () => { loaded = true; });
+  startMotion(motion);
+  const count = (now) => {
+    if (start === null) start = now;
+    if (loaded) shown += 1;
+    loaded = false;
+    if (now - start < 1000 * seconds) {
+      requestAnimationFrame(count);
+      return;
+    }
+    stopMotion();
+    fetch(`/bench-result?frames=${shown}&seconds=${((now - start) / 1000).toFixed(3)}`, { cache: "no-store" });
+  };
+  requestAnimationFrame(count);
 }
 
 // ---- wiring ----
