@@ -130,6 +130,10 @@ class Percent(float):
     """A fraction shown as a whole percentage."""
 
 
+class Score(float):
+    """A score from 0 to 1 shown with three decimals (an AUC: 1.000, not 1)."""
+
+
 class Rated:
     """A number with its plain reading: a word after it, and a tone (good, weak or bad) that colours it."""
 
@@ -143,6 +147,8 @@ def fmt(value) -> str:
         return "\u2014"
     if isinstance(value, Percent):
         return f"{100 * value:.0f} %"
+    if isinstance(value, Score):
+        return f"{value:.3f}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, int):

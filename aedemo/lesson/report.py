@@ -5,8 +5,8 @@
     from aedemo.lesson.report import write_report
     path = write_report("runs/blob-robot")            # pipeline=... adds the model's own pictures
 
-Seven sections, each a picture first and a few plain sentences: the idea, the data, training,
-the swap, why a shared encoder, the shared code, responsible use. Images are inlined as data:
+Eight sections, each a picture first and a few plain sentences: the idea, the data, training,
+the swap, why a shared encoder, the shared code, responsible use, catching the swap. Images are inlined as data:
 URIs and a Content-Security-Policy forbids scripts and fetches, so the file works from a USB
 stick. Every string from the run is HTML-escaped. A missing artifact is named in one sentence
 and the rest of the page is still built.
@@ -29,6 +29,7 @@ from ..pipeline import Pipeline
 from ..poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from ..run import Run, load_run
 from .animate import LESSON_FRAMES, LESSON_MOTION, both_ways_frames
+from .detection import catching_section
 from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
 from .images import gif_bytes
@@ -277,7 +278,8 @@ def build_html(run: RunView) -> str:
             '<p class="banner"><b class="red">Synthetic.</b> Everything on this page is made up: cartoon '
             "characters drawn by a program, faces swapped by a small neural network. No real person appears."
             f"</p><nav><ol>{nav}</ol></nav>")
-    body = [idea(run), data(run), training(run), swap(run), ablation(run), shared_code(run), responsible(run)]
+    body = [idea(run), data(run), training(run), swap(run), ablation(run), shared_code(run), responsible(run),
+            section(8, catching_section(run))]
     foot = f'<p class="missing">Made by aedemo {esc(__version__)}. This file works offline.</p>'
     return page(title, head + "".join(body) + foot)
 

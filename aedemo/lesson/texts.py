@@ -16,6 +16,7 @@ SECTIONS = [
     ("shared", "Why a shared encoder"),
     ("code", "The shared code"),
     ("responsible", "Responsible use"),
+    ("detect", "Catching the swap"),
 ]
 
 LOSS_TEXT = """
@@ -124,7 +125,8 @@ person without their consent harms them and is against the law in many places.</
 <p><b>Detection</b> looks for traces the method leaves: a blend seam around the pasted face, blur
 where the decoder was unsure, lighting, skin or blinking that does not match the rest of the frame,
 and patterns in the fine texture that cameras do not make. Detectors are themselves trained
-networks; each new generator can fool old detectors, so detection alone is not proof either way.</p>
+networks; each new generator can fool old detectors, so detection alone is not proof either way.
+<a href="#detect">Section 8</a> trains one on this run's swaps.</p>
 <p><b>Provenance</b> works from the other side: it records where a picture came from. The C2PA
 standard (Content Credentials) attaches a cryptographically signed record to a file saying which
 camera or program made it and how it was edited; anyone can check the signature, and a broken or
