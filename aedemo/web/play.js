@@ -11,6 +11,8 @@ let again = false;        // something changed while it was
 let loading = false;      // /info.json is on its way
 const address = new URLSearchParams(location.search);   // the page's own query: a pose, or a bench
 const drawnAt = [];       // when the frames of the last second were drawn
+const FRAME_MS = 1000 / 60;   // a motion asks for a frame at most this often (a screen's refresh), and at once
+                              // when the last one took longer: a slow frame costs one frame, not two refreshes
 
 function el(tag, attributes = {}, text = "") {
   const node = document.createElement(tag);
@@ -160,7 +162,7 @@ function update() {
     .finally(() => {
       busy = false;
       if (again) update();                              // the slider moved meanwhile: its newest value now
-      else if (state.motion) requestAnimationFrame(update);   // a motion: the next frame at the next repaint
+      else if (state.motion) setTimeout(update, Math.max(0, FRAME_MS - (performance.now() - started)));
     });
 }
 
