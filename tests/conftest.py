@@ -28,6 +28,15 @@ def own_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
 
 
+@pytest.fixture
+def quick_detect(monkeypatch):
+    """Swap detectors trained for a few steps on a few poses: the demo's detect stage runs the same code, fast."""
+    import aedemo.detect
+    real = aedemo.detect.DetectConfig
+    monkeypatch.setattr(aedemo.detect, "DetectConfig", lambda **kw: real(**{**kw, "steps": 2, "poses": 16,
+                                                                             "heldout": 16}))
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """Tiny models on a shared CPU: one torch thread, so no time is lost spinning."""

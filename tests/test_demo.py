@@ -33,16 +33,19 @@ def quick_readouts(monkeypatch):
     monkeypatch.setattr(aedemo.readouts, "ReadoutConfig", lambda **kw: real(**{"steps": 5, **kw}))
 
 
-def test_demo_writes_the_lesson(tmp_path, quick_readouts):
+def test_demo_writes_the_lesson(tmp_path, quick_readouts, quick_detect):
     lines = []
-    result = demo(tmp_path / "demo", seconds=2, ablation_seconds=1, log=lines.append)
+    result = demo(tmp_path / "demo", seconds=2, ablation_seconds=1, log=lines.append, detect_seconds=3)
     folder = result["report"].parent
     for name in ("report.html", "metrics.json", "swap.gif", "explain.json", "latent_pca.png", "ablation.json",
-                 "ablation.png", "timelapse.gif", "loss.png", "config.json"):
+                 "ablation.png", "timelapse.gif", "loss.png", "config.json", "detect.json", "detect.png"):
         assert (folder / name).is_file(), name
-    assert len(result["summary"]) == 4 and "dB" in result["summary"][0]
-    assert "more --time" in result["summary"][3]  # two seconds are far too few steps, and the demo says so
-    assert any("6/6" in line for line in lines)
+    assert len(result["summary"]) == 5 and "dB" in result["summary"][0]
+    assert result["summary"][3].startswith("swap detector: held-out AUC ")
+    assert "more --time" in result["summary"][4]  # two seconds are far too few steps, and the demo says so
+    assert [line[:4] for line in lines if line[:1].isdigit() and line[1:2] == "/"] == [f"{i}/7 " for i in range(1, 8)]
+    assert "6/7 catching the swap: a detector trained for 3 s, a robust one 1.5 s more" in lines
+    assert "8. Catching the swap" in (folder / "report.html").read_text(encoding="utf-8")
     variants = json.loads((folder / "ablation.json").read_text())["variants"]
     assert set(variants) == {"shared", "separate", "no-align"}
     one_way = swap_frames(aedemo.load_run(folder), "blob", "robot", "tour", 2)[0]

@@ -84,7 +84,7 @@ def quick_readouts(monkeypatch):
     monkeypatch.setattr(aedemo.readouts, "ReadoutConfig", lambda **kw: real(**{"steps": 5, **kw}))
 
 
-def test_demo_resume_finishes_the_lesson(tmp_path, monkeypatch, quick_readouts, one_thread):
+def test_demo_resume_finishes_the_lesson(tmp_path, monkeypatch, quick_readouts, quick_detect, one_thread):
     """Ctrl-C while the demo trains says how to finish; --resume trains the time left and makes the rest."""
     real_step = aedemo.train.train_step
     calls = []
@@ -104,14 +104,15 @@ def test_demo_resume_finishes_the_lesson(tmp_path, monkeypatch, quick_readouts, 
     result = demo(tmp_path / "demo", seconds=2, ablation_seconds=1, log=lines.append, resume=True)
     assert any("going on from step 3" in line for line in lines)
     assert not (tmp_path / "demo-2").exists()
-    for name in ("metrics.json", "swap.gif", "explain.json", "ablation.json", "report.html"):
+    for name in ("metrics.json", "swap.gif", "explain.json", "ablation.json", "detect.json", "report.html"):
         assert (tmp_path / "demo" / name).exists(), name
     assert result["report"] == tmp_path / "demo" / "report.html"
-    before = (tmp_path / "demo" / "metrics.json").read_bytes()
+    before = {name: (tmp_path / "demo" / name).read_bytes() for name in ("metrics.json", "detect.json")}
     lines.clear()
     demo(tmp_path / "demo", seconds=2, ablation_seconds=1, log=lines.append, resume=True)
-    assert any("done before" in line for line in lines)
-    assert (tmp_path / "demo" / "metrics.json").read_bytes() == before  # nothing done twice
+    assert any("done before" in line for line in lines) and not any("plain detector" in line for line in lines)
+    for name, content in before.items():   # nothing done twice
+        assert (tmp_path / "demo" / name).read_bytes() == content, name
 
 
 def fingerprints(folder):

@@ -156,7 +156,7 @@ def scratch(tmp_path, monkeypatch):
     monkeypatch.setattr(QUICK_EVAL, scores(n=16, blur_samples=2, mean_samples=8, readouts=False))
     detect = pkgutil.resolve_name(DETECT_CONFIG)
     monkeypatch.setattr(DETECT_CONFIG, lambda **kw: detect(**{**kw, "steps": 2, "poses": 16, "heldout": 16}))
-    monkeypatch.setattr(MEASURE, lambda device, quick=False: calls.append({"bench": device}) or FIGURES)
+    monkeypatch.setattr(MEASURE, lambda device, quick=False, chromium=None: calls.append({"bench": device}) or FIGURES)
 
     def serve(ground, host, port, browser=True, job=None, log=print):
         calls.append({"play": ground, "train": job and job.command()})
