@@ -24,7 +24,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
+import torch
+from PIL import Image
+
 from .errors import RunError
+from .lesson.images import save_png
+from .play import address, make_server, use_request_threads
+from .playground import Playground
+from .run import load_run
 
 ENV = "AEDEMO_CHROMIUM"
 NAMES = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
@@ -76,8 +83,6 @@ def end(process: subprocess.Popen) -> None:
 @contextmanager
 def serving(ground):
     """A playground server on a free port of 127.0.0.1, answering in a thread of its own."""
-    from .play import make_server
-
     server = make_server(ground, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -90,12 +95,10 @@ def serving(ground):
 def motion_fps(ground, motion: str = "talk", seconds: float = 3.0, chromium: str | None = None) -> dict:
     """Frames a second the page shows while a motion button plays, in headless Chromium; the
     reason in one line ("skipped" or "failed") when it cannot be measured."""
-    from .play import address, use_request_threads
-
     path = find_chromium(chromium)
     if path is None:
         return {"motion": motion, "skipped": f"no Chromium found ({', '.join(NAMES)}; or set {ENV})"}
-    threads = torch_threads()
+    threads = torch.get_num_threads()
     use_request_threads()
     try:
         with serving(ground) as server:
@@ -109,34 +112,17 @@ def motion_fps(ground, motion: str = "talk", seconds: float = 3.0, chromium: str
                     why = f"it ended with code {code}" if code is not None else "no result came back"
                     return {"motion": motion, "failed": f"{path}: {why} within {START_SECONDS + seconds:g} s"}
     finally:
-        torch_threads(threads)
+        torch.set_num_threads(threads)
     return {"motion": motion, **result, "fps": result["frames"] / result["seconds"], "browser": path}
-
-
-def torch_threads(count: int | None = None) -> int:
-    """torch's thread count; set it first when `count` is given."""
-    import torch
-
-    if count is not None:
-        torch.set_num_threads(count)
-    return torch.get_num_threads()
 
 
 def page_picture(run_dir: str | Path, out: str | Path, chromium: str | None = None,
                  pose: dict | None = None, size: tuple[int, int] = WINDOW) -> Path:
     """Chromium's picture of the playground page for a run, in `pose` (default PICTURE_POSE),
     saved as a PNG marked synthetic."""
-    from PIL import Image
-
-    from . import load_run
-    from .lesson.images import save_png
-    from .play import address, use_request_threads
-    from .playground import Playground
-
     path = find_chromium(chromium)
     if path is None:
         raise RunError(f"no Chromium found to draw the page ({', '.join(NAMES)}; or set {ENV})")
-    use_request_threads()
     with tempfile.TemporaryDirectory(prefix="aedemo-picture-") as folder, serving(Playground(load_run(run_dir))) as server:
         shot = Path(folder) / "page.png"
         url = address(server) + "?" + urlencode(PICTURE_POSE if pose is None else pose)
