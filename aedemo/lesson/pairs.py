@@ -3,6 +3,7 @@
     from aedemo.lesson.pairs import format_pairs, write_margin_map
     metrics = json.loads((run / "metrics.json").read_text())
     print(format_pairs(metrics))                        # margin, spread, readout R² of every A -> B
+    print(format_reasons(metrics))                      # the weak pairs, each with its causes in words
     write_margin_map(metrics, run / "pairs.png")        # sources down, targets across
 
 The margin is the swap's eyes+mouth PSNR minus that of the best expression-blind baseline
@@ -45,7 +46,7 @@ def format_pairs(metrics: dict) -> str:
     for s in swaps:
         r2 = expression_r2(s)
         spread = s["outputs"]["swap"]["output_spread"]
-        weak = s["margin_db"] < GOAL_MARGIN or spread < GOAL_SPREAD
+        weak = is_weak(s)
         lines.append(f"{s['source'] + ' -> ' + s['target']:<{width}}{s['margin_db']:>+10.1f}{spread:>8.2f}   "
                      + (f"{r2[0]:.2f} ({r2[1]})" if r2 else "-") + ("   < goal" if weak else ""))
     names, grid = metrics["identities"], margins(metrics)
@@ -58,6 +59,58 @@ def format_pairs(metrics: dict) -> str:
                  f"worst {swaps[0]['source']} -> {swaps[0]['target']} {swaps[0]['margin_db']:+.1f} dB; "
                  f"< goal: margin under {GOAL_MARGIN:+.0f} dB or spread under {GOAL_SPREAD}")
     return "\n".join(lines)
+
+
+def is_weak(swap: dict) -> bool:
+    """A pair short of the goal: margin under GOAL_MARGIN or spread under GOAL_SPREAD."""
+    return swap["margin_db"] < GOAL_MARGIN or swap["outputs"]["swap"]["output_spread"] < GOAL_SPREAD
+
+
+def weak_reasons(metrics: dict) -> list[tuple[str, list[str]]]:
+    """(pair, reasons) for every weak pair, worst first, each reason read from the numbers: a
+    character whose eyes and mouth get few pixels of the crop, a low expression readout, a strong
+    blind guess for the target, too little spread."""
+    crop = metrics.get("crop") or {}
+    region = crop.get("region_px") or {}
+    blind = {s["target"]: s["outputs"][s["best_blind"]]["psnr_features"] for s in metrics["swaps"].values()}
+    small = statistics.median(region.values()) if region else None
+    out = []
+    for s in sorted(metrics["swaps"].values(), key=lambda s: s["margin_db"]):
+        if not is_weak(s):
+            continue
+        a, b, reasons = s["source"], s["target"], []
+        for name, role in ((b, "the target"), (a, "the source")):
+            if small and region.get(name, small) < 0.9 * small:
+                reasons.append(f"{name} ({role}) has small eyes and mouth: {region[name]:.0f} px of the "
+                               f"{crop['side']}-px crop, cast median {small:.0f}")
+        r2 = expression_r2(s)
+        if r2 and r2[0] < 0.7:
+            reasons.append(f"the swap's {r2[1]} reads back poorly (R² {r2[0]:.2f})")
+        typical = statistics.median(blind.values())
+        if blind[b] > typical + 0.3:
+            reasons.append(f"the blind guess for {b} is strong ({blind[b]:.1f} dB in eyes+mouth, cast median {typical:.1f})")
+        if s["outputs"]["swap"]["output_spread"] < GOAL_SPREAD:
+            reasons.append(f"the swapped face varies too little (spread {s['outputs']['swap']['output_spread']:.2f})")
+        out.append((f"{a} -> {b} {s['margin_db']:+.1f} dB", reasons or ["no single cause stands out in the numbers"]))
+    return out
+
+
+def crop_sentence(metrics: dict) -> str | None:
+    """One sentence when a character's extras make the crop draw every head smaller, else None."""
+    crop = metrics.get("crop") or {}
+    if not crop or crop["px_per_head_radius_without"] < 1.05 * crop["px_per_head_radius"]:
+        return None
+    return (f"the crop is tall enough for {crop['sized_for']}'s extras, so every head gets "
+            f"{crop['px_per_head_radius']:.1f} px per head radius instead of {crop['px_per_head_radius_without']:.1f} "
+            f"without {crop['sized_for']}")
+
+
+def format_reasons(metrics: dict) -> str:
+    """The weak pairs explained, one line each, and the crop's share of the blame."""
+    lines = [f"{pair}: {'; '.join(reasons)}" for pair, reasons in weak_reasons(metrics)]
+    if not lines:
+        return "every pair reaches the goal"
+    return "\n".join(["why the weak pairs are weak:", *lines] + [s for s in [crop_sentence(metrics)] if s])
 
 
 def write_margin_map(metrics: dict, path: str | Path) -> Path:
