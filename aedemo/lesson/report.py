@@ -29,6 +29,7 @@ from ..pipeline import Pipeline
 from ..poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from ..run import Run, load_run
 from .animate import LESSON_FRAMES, LESSON_MOTION, both_ways_frames
+from .castpage import cast_part
 from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
 from .images import gif_bytes
@@ -218,6 +219,7 @@ def swap(run: RunView) -> str:
         out.append(SWAP_MEASURES + metrics_html(metrics, str(run.folder)))
     else:
         out.append(run.absent("metrics.json", f"`aedemo evaluate {run.folder}` writes it."))
+    out.append(cast_part(run))  # a cast of three or more: the matrix, the pair heat map, the weak pairs
     return section(4, "".join(out))
 
 
