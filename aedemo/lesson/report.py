@@ -29,11 +29,11 @@ from ..pipeline import Pipeline
 from ..poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS
 from ..run import Run, load_run
 from .animate import LESSON_FRAMES, LESSON_MOTION, both_ways_frames
-from .castpage import cast_part
 from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
 from .images import gif_bytes
 from .page import data_uri, esc, figure, flat_rows, image_file, img, missing, page, picture_tag, png_uri, table
+from .pairs import cast_part
 from .scoreboard import ablation_table, metrics_html, probes_table
 from .texts import (
     ABLATION_TEXT,
@@ -215,11 +215,11 @@ def swap(run: RunView) -> str:
     out.append("<p>The closer the middle column is to the right one, the better the swap. Watch the mouth "
                "and the eyes: a swap that only copies where the head is, and not the expression, is the "
                "classic failure.</p>")
+    out.append(cast_part(run))  # a cast of three or more: the matrix, the pair heat map, the weak pairs
     if isinstance(metrics, dict):
         out.append(SWAP_MEASURES + metrics_html(metrics, str(run.folder)))
     else:
         out.append(run.absent("metrics.json", f"`aedemo evaluate {run.folder}` writes it."))
-    out.append(cast_part(run))  # a cast of three or more: the matrix, the pair heat map, the weak pairs
     return section(4, "".join(out))
 
 
