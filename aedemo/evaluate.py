@@ -38,6 +38,9 @@ metrics.json keys:
                               gaze_min_eye_open (gaze is scored only where eyes are this open),
                               steps (how long the readouts trained)
   expression_transferred      every swap beats its best expression-blind baseline
+  crop                        side (px), px_per_head_radius, sized_for (the character whose extras set the crop's
+                              height), px_per_head_radius_without (that character), region_px[name] (its
+                              eyes+mouth pixels in the crop); null if unaligned
   aligner                     mean error of the head pose the aligner reads from held-out frames:
                               x_px, y_px (pixels), scale_pct (%), roll_deg (degrees); null if unaligned
 """
@@ -48,6 +51,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .align import crop, crop_geometry
 from .cache import load_or_train
 from .data import HELDOUT_SEED, heldout_poses
 from .files import write_text
@@ -115,16 +119,14 @@ def swapped(run, frames: torch.Tensor, source: str, target: str) -> torch.Tensor
     return run.swap(frames, to=target, source=source).detach().float().cpu().clamp(0, 1)
 
 
-def candidates(run, a: str, b: str, frames: torch.Tensor, mean: torch.Tensor, blind: tuple) -> dict:
-    """The swap A->B of `frames` and every baseline output for the same poses (`blind`: sharp, blur)."""
-    sharp, blur = blind
-    return {"swap": swapped(run, frames, a, b), "copy": frames, "mean": mean.expand_as(frames),
-            "sharp": sharp, "blur": blur}
+def swapped_to_all(run, frames: torch.Tensor, source: str) -> dict[str, torch.Tensor]:
+    """The run's swaps of `frames` to every character (its own: the reconstruction), on the CPU in [0, 1]."""
+    return {name: out.detach().float().cpu().clamp(0, 1) for name, out in run.swap_all(frames, source=source).items()}
 
 
-def readout_scores(net, out: torch.Tensor, poses: dict, target: int) -> dict:
-    """Share of outputs read as the target identity; R^2 and MAE of the factors read from them."""
-    got = read(net, out)
+def readout_scores(got: dict, poses: dict, target: int) -> dict:
+    """Share of outputs read as the target identity; R^2 and MAE of the factors read from them
+    (`got`: what aedemo.readouts.read read from the outputs)."""
     return {"target_share": float((got["identity"] == target).float().mean()),
             "factors": factor_scores(got["factors"], poses)}
 
@@ -140,8 +142,26 @@ def evaluate(run, cfg: EvalConfig | None = None, save: bool = True, log=None,
     return metrics
 
 
+class Scorer:
+    """One output's scores against a target's truth at the held-out poses (moving and still)."""
+
+    def __init__(self, frames, features, still_frames, still_features, poses, net, names):
+        self.frames, self.features, self.poses, self.net, self.names = frames, features, poses, net, names
+        self.still_frames, self.still_features = still_frames, still_features
+
+    def score(self, target: str, out: torch.Tensor, still_out: torch.Tensor, got: dict | None = None) -> dict:
+        """Pixel scores, output spread and (with readouts) what the readouts read from `out`."""
+        scores = {**pixel_scores(out, self.frames[target], self.features[target]),
+                  "output_spread": output_spread(still_out, self.still_frames[target], self.still_features[target])}
+        if self.net is not None:
+            scores.update(readout_scores(got or read(self.net, out), self.poses, self.names.index(target)))
+        return scores
+
+
 def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
-    """The metrics of every ordered pair (see the module docstring for the keys)."""
+    """The metrics of every ordered pair (see the module docstring for the keys). Each source is
+    encoded once and each decoder run once per source; every output that does not depend on the
+    source (mean, sharp, blur, truth) is drawn and scored once per target, as the poses are the same."""
     names, size = list(run.identities), run.config.size
     poses, gen = heldout_poses(cfg.n), make_generator(cfg.seed)
     still = still_poses(cfg.n)
@@ -156,41 +176,58 @@ def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
         means[name] = baselines["mean", name]
     net = readouts = None
     if cfg.readouts:
-        settings = readout_config(cfg.readout_steps)
+        settings = readout_config(cfg.readout_steps, len(names))
         net = load_or_train(run, settings, log=log)
         clean = accuracy(net, run.identities)
         readouts = {**clean, "trustworthy": good_enough(clean), "gaze_min_eye_open": VISIBLE_EYE,
                     "steps": settings.steps}
     metrics = {"identities": names, "size": size, "heldout": {"n": cfg.n, "seed": HELDOUT_SEED},
                "reconstructions": {}, "swaps": {}, "readouts": readouts}
+    scorer = Scorer(frames, features, still_frames, still_features, poses, net, names)
+    targets = {}
+    for b in names[1:] + names[:1]:  # the order the pairs first name them as target (a->b, ..., b->a)
+        for kind, at in (("moving", poses), ("still", still)):
+            if (kind, b) not in baselines:
+                baselines[kind, b] = expression_blind(run.identities[b], at, size, cfg.blur_samples, gen)
+        mean = means[b].expand_as(frames[b])
+        targets[b] = {kind: scorer.score(b, out, still_out) for kind, out, still_out in (
+            ("mean", mean, mean), ("sharp", baselines["moving", b][0], baselines["still", b][0]),
+            ("blur", baselines["moving", b][1], baselines["still", b][1]))}
+        if net is not None:
+            targets[b]["truth"] = readout_scores(read(net, frames[b]), poses, names.index(b))
     for a in names:
+        if log:
+            log(f"evaluating {a} -> every character")
+        outs, still_outs = swapped_to_all(run, frames[a], a), swapped_to_all(run, still_frames[a], a)
+        metrics["reconstructions"][a] = pixel_scores(outs[a], frames[a], features[a])
+        copy = read(net, frames[a]) if net is not None else None  # the copy baseline reads the same for every target
         for b in names:
-            if log:
-                log(f"evaluating {a} -> {b}")
-            truth = frames[b]
             if a == b:
-                metrics["reconstructions"][a] = pixel_scores(swapped(run, frames[a], a, a), truth, features[b])
                 continue
-            for kind, at in (("moving", poses), ("still", still)):
-                if (kind, a, b) not in baselines:
-                    baselines[kind, a, b] = expression_blind(run.identities[b], at, size, cfg.blur_samples, gen)
-            outputs = candidates(run, a, b, frames[a], means[b], baselines["moving", a, b])
-            still_outputs = candidates(run, a, b, still_frames[a], means[b], baselines["still", a, b])
-            scores = {}
-            for kind, out in outputs.items():
-                spread = output_spread(still_outputs[kind], still_frames[b], still_features[b])
-                scores[kind] = {**pixel_scores(out, truth, features[b]), "output_spread": spread}
-                if net is not None:
-                    scores[kind].update(readout_scores(net, out, poses, names.index(b)))
-            if net is not None:
-                scores["truth"] = readout_scores(net, truth, poses, names.index(b))
+            scores = {"swap": scorer.score(b, outs[b], still_outs[b]),
+                      "copy": scorer.score(b, frames[a], still_frames[a], copy), **targets[b]}
             blind = max(("sharp", "blur"), key=lambda k: scores[k]["psnr_features"])
             margin = scores["swap"]["psnr_features"] - scores[blind]["psnr_features"]
             metrics["swaps"][f"{a}->{b}"] = {"source": a, "target": b, "outputs": scores, "best_blind": blind,
                                              "beats_blind": margin > 0, "margin_db": margin}
     metrics["expression_transferred"] = all(s["beats_blind"] for s in metrics["swaps"].values())
     metrics["aligner"] = aligner_errors(run, frames, poses)
+    metrics["crop"] = crop_facts(run, features, poses)
     return metrics
+
+
+def crop_facts(run, features: dict, poses: dict) -> dict | None:
+    """What the aligned crop gives each character: its eyes+mouth pixels (mean over the held-out
+    poses), and pixels per head radius, with and without the character it is sized for (None: unaligned)."""
+    geometry = getattr(getattr(run, "pipeline", None), "geometry", None)
+    if geometry is None:
+        return None
+    side, head = run.config.crop, {k: poses[k] for k in HEAD_FACTORS}
+    tallest = max(run.identities, key=lambda name: crop_geometry([run.identities[name]]).half)
+    without = crop_geometry([i for name, i in run.identities.items() if name != tallest])
+    return {"side": side, "px_per_head_radius": side / (2 * geometry.half), "sized_for": tallest,
+            "px_per_head_radius_without": side / (2 * without.half),
+            "region_px": {name: float(crop(f, head, geometry, side).sum((1, 2, 3)).mean()) for name, f in features.items()}}
 
 
 @torch.no_grad()

@@ -12,6 +12,9 @@ the expression) is part of the lesson.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+
 import torch
 
 from .align import Aligner, Geometry, crop, crop_geometry, paste
@@ -70,17 +73,39 @@ class Pipeline:
     def swap(self, frames: torch.Tensor, to: str, source: str | None = None) -> torch.Tensor:
         """Frames of any identity -> the same frames with `to` drawn in each pose: encode, then decode
         with the other character's decoder, then paste back."""
-        was_training = self.model.training
-        self.model.eval()
-        try:
+        with evaluating(self.model):
             frames = frames.to(self.device, torch.float32)
             out = []
             for part in frames.split(CHUNK):
                 codes, head = self.encode(part, source)
                 out.append(self.decode(codes, to, part, head))
             return torch.cat(out)
-        finally:
-            self.model.train(was_training)
+
+    @torch.no_grad()
+    def swap_all(self, frames: torch.Tensor, source: str | None = None) -> dict[str, torch.Tensor]:
+        """The frames swapped to every character, as swap() gives them one by one, but encoded once
+        and each decoder run once (swap() runs every decoder for the outline each time)."""
+        out = {name: [] for name in self.model.names}
+        with evaluating(self.model):
+            for part in frames.to(self.device, torch.float32).split(CHUNK):
+                codes, head = self.encode(part, source)
+                drawn = {name: self.model.decode_with_mask(codes, name) for name in out}
+                outline = functools.reduce(torch.maximum, (mask for _, mask in drawn.values())).float()
+                for name, (picture, _) in drawn.items():
+                    out[name].append(paste(part, picture.float(), head, self.geometry, outline)
+                                     if self.aligned else picture.float())
+        return {name: torch.cat(parts) for name, parts in out.items()}
+
+
+@contextlib.contextmanager
+def evaluating(model: torch.nn.Module):
+    """The model in eval mode for the block, then back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def model_config(cfg: TrainConfig) -> ModelConfig:

@@ -38,9 +38,9 @@ def evaluate(run, as_json, readout_steps):
     click.echo(f"wrote {loaded.path / 'metrics.json'}", err=True)
     click.echo(json.dumps(metrics, indent=2) if as_json else format_table(metrics))
     if len(metrics["identities"]) > 2:
-        from aedemo.lesson.pairs import format_pairs, write_margin_map
+        from aedemo.lesson.pairs import format_pairs, format_reasons, write_margin_map
 
         heat_map = write_margin_map(metrics, loaded.path / "pairs.png")
         click.echo(f"wrote {heat_map}: the margin of every pair", err=True)
         if not as_json:
-            click.echo("\n" + format_pairs(metrics))
+            click.echo("\n" + format_pairs(metrics) + "\n\n" + format_reasons(metrics))

@@ -39,15 +39,16 @@ def cast_settings(ctx: click.Context, cast: str | None, settings: dict) -> dict:
     return {**settings, "a": first, "b": second, "more": tuple(more)}
 
 
-def expression_line(path) -> str:
-    """When the swap first carried the expression, read from the run's log."""
+def expression_line(path, characters: int = 2) -> str:
+    """When the swap first carried the expression, read from the run's log (for a cast: every pair's)."""
     from aedemo.lesson.charts import EXPRESSION_BAR, read_log, time_to_expression
 
     rows = read_log(path / "log.csv") if (path / "log.csv").exists() else []
     first = time_to_expression(rows)
     if first:
         return (f"time to expression: {first['seconds']:.1f} s (step {first['step']:.0f}), when the swap first beat "
-                f"the best expression-blind baseline by {EXPRESSION_BAR:g} dB in eyes+mouth both ways")
+                f"the best expression-blind baseline by {EXPRESSION_BAR:g} dB in eyes+mouth "
+                + ("both ways" if characters == 2 else "in every ordered pair"))
     best = max((row["margin_db"] for row in rows if "margin_db" in row), default=None)
     return ("expression not carried over yet: " + (f"best margin {best:+.1f} dB" if best is not None else "no margin logged")
             + f" against the {EXPRESSION_BAR:g} dB it takes; train longer with --resume")
@@ -91,7 +92,7 @@ def train(out, resume, cast, **settings):
                        err=True)
     run = run_training(TrainConfig(**settings), out=out, resume=resume, log=lambda line: click.echo(line, err=True))
     click.echo(f"the run is at step {run.step}; run folder: {run.path}", err=True)
-    click.echo(expression_line(run.path), err=True)
+    click.echo(expression_line(run.path, len(run.identities)), err=True)
     where = shlex.quote(str(run.path))
     click.echo(f"next: aedemo swap {where}   or   aedemo evaluate {where}; then aedemo report {where} makes its "
                "lesson page", err=True)

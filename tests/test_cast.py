@@ -11,8 +11,12 @@ from PIL import Image
 
 import aedemo.evaluate
 import aedemo.readouts
+from aedemo.lesson.charts import read_log
 from aedemo.lesson.images import SYNTHETIC_NOTE
-from aedemo.lesson.pairs import format_pairs
+from aedemo.lesson.pairs import EXPRESSION, format_pairs, format_reasons, weak_reasons
+from aedemo.lesson.preview import heldout_pairs
+from aedemo.lesson.report import write_report
+from aedemo.playground import Playground
 from aedemo.run import load_run
 
 CAST = ("blob", "robot", "cat")
@@ -51,6 +55,19 @@ def test_any_character_swaps_to_any_other(cast_run):
             assert out.shape == frames.shape and torch.isfinite(out).all()
 
 
+def test_one_encoding_swaps_to_every_character_as_swap_does(cast_run):
+    run, frames = load_run(cast_run), torch.rand(3, 3, 32, 32)
+    every = run.swap_all(frames, source="cat")
+    assert list(every) == list(CAST) and all(torch.equal(every[t], run.swap(frames, to=t, source="cat")) for t in CAST)
+
+
+def test_log_scores_the_worst_of_every_ordered_pair(cast_run):
+    pairs = heldout_pairs(load_run(cast_run).identities, 32, n=2)
+    assert [(s, t) for s, t, *_ in pairs] == [(a, b) for a in CAST for b in CAST if a != b]
+    rows = read_log(cast_run / "log.csv")
+    assert rows and all(math.isfinite(row["margin_db"]) for row in rows)
+
+
 def test_matrix_still_has_a_column_per_character_and_says_synthetic(cast_run, tmp_path):
     done = invoke("swap", cast_run, "--matrix", "--motion", "nod", "--frames", "5", "-o", tmp_path / "m.png")
     assert done.exit_code == 0, done.output
@@ -83,6 +100,34 @@ def test_evaluate_scores_every_ordered_pair(cast_run, monkeypatch):
     assert all(f"{a} -> {b}" in done.stdout for a, b in pairs)
     assert "margin dB, source (row) -> target (column)" in done.stdout
     assert Image.open(cast_run / "pairs.png").size[0] > 100
+
+
+def test_playground_offers_every_character_and_draws_one_code_with_every_decoder(cast_run):
+    ground = Playground(load_run(cast_run))
+    shown = ground.frame("cat", "robot", {"mouth_open": 1.0}, [])
+    assert ground.info()["identities"] == list(CAST) and (shown["from"], shown["to"]) == ("cat", "robot")
+    assert [name for name, _ in shown["decoders"]] == list(CAST)
+
+
+def test_lesson_page_shows_the_matrix_the_heat_map_and_the_weak_pairs(cast_run, monkeypatch):
+    test_evaluate_scores_every_ordered_pair(cast_run, monkeypatch)  # metrics.json and pairs.png
+    page = (write_report(cast_run)).read_text()
+    assert "The whole cast: 3 characters" in page and "blob drives every character" in page
+    assert "Margin of every ordered pair" in page and ("fall short" in page or "Every ordered pair reaches" in page)
+
+
+def test_weak_pairs_are_explained_from_the_numbers():
+    out = {"swap": {"output_spread": 0.5, "factors": {f: {"r2": 0.9 if f != "gaze_y" else 0.2} for f in EXPRESSION}}}
+    swaps = {"x->y": {"source": "x", "target": "y", "margin_db": 1.0, "best_blind": "blur",
+                      "outputs": {**out, "blur": {"psnr_features": 16.0}}},
+             "y->x": {"source": "y", "target": "x", "margin_db": 5.0, "best_blind": "blur",
+                      "outputs": {"swap": {"output_spread": 0.8, "factors": {}}, "blur": {"psnr_features": 14.0}}}}
+    crop = {"side": 32, "px_per_head_radius": 9.0, "px_per_head_radius_without": 11.7, "sized_for": "x",
+            "region_px": {"x": 300.0, "y": 200.0, "z": 300.0}}
+    (pair, reasons), = weak_reasons({"identities": ["x", "y"], "swaps": swaps, "crop": crop})
+    assert pair == "x -> y +1.0 dB" and len(reasons) == 4 and "y (the target) has small eyes" in reasons[0]
+    assert "gaze_y" in reasons[1] and "blind guess for y" in reasons[2] and "spread 0.50" in reasons[3]
+    assert "9.0 px per head radius instead of 11.7" in format_reasons({"swaps": swaps, "crop": crop})
 
 
 def test_pair_table_puts_the_worst_pair_first():

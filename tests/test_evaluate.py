@@ -38,6 +38,9 @@ class FakeRun:
         assert torch.equal(known[index], frames.flatten(1))
         return self.frames[to][index]
 
+    def swap_all(self, frames, source=None):
+        return {to: self.swap(frames, to, source) for to in self.identities}
+
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):

@@ -24,7 +24,7 @@ def read_log(path: Path) -> list[dict]:
 
 
 def time_to_expression(rows: list[dict], bar: float = EXPRESSION_BAR) -> dict | None:
-    """The first log row whose worse direction beats the best expression-blind baseline by `bar`
+    """The first log row whose worst ordered pair beats the best expression-blind baseline by `bar`
     dB in eyes+mouth (held-out poses): {"step", "seconds", "margin_db"}, or None."""
     first = next((row for row in rows if row.get("margin_db", -math.inf) >= bar), None)
     return None if first is None else {k: first[k] for k in ("step", "seconds", "margin_db")}

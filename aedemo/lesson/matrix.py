@@ -27,9 +27,9 @@ def matrix_columns(run, source: str, poses: dict) -> list[tuple[str, object]]:
     """Labelled columns: the source at `poses`, then its swap to every character of the run."""
     frames = render(run.identities[source], poses, size=run.config.size)
     columns = [(f"{shorten(source, 10)} (input)", frames)]
-    for target in run.identities:
-        swapped = run.swap(frames, to=target, source=source).detach().float().cpu().clamp(0, 1)
-        columns.append((shorten(target, 10) + (" (own)" if target == source else ""), swapped))
+    for target, swapped in run.swap_all(frames, source=source).items():  # every decoder reads the one code
+        columns.append((shorten(target, 10) + (" (own)" if target == source else ""),
+                        swapped.detach().float().cpu().clamp(0, 1)))
     return columns
 
 

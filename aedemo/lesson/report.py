@@ -34,6 +34,7 @@ from .diagram import model_svg, pipeline_stages
 from .gallery import contact_sheet
 from .images import gif_bytes
 from .page import data_uri, esc, figure, flat_rows, image_file, img, missing, page, picture_tag, png_uri, table
+from .pairs import cast_part
 from .scoreboard import ablation_table, metrics_html, probes_table
 from .texts import (
     ABLATION_TEXT,
@@ -215,6 +216,7 @@ def swap(run: RunView) -> str:
     out.append("<p>The closer the middle column is to the right one, the better the swap. Watch the mouth "
                "and the eyes: a swap that only copies where the head is, and not the expression, is the "
                "classic failure.</p>")
+    out.append(cast_part(run))  # a cast of three or more: the matrix, the pair heat map, the weak pairs
     if isinstance(metrics, dict):
         out.append(SWAP_MEASURES + metrics_html(metrics, str(run.folder)))
     else:
