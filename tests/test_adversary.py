@@ -1,4 +1,5 @@
-"""The GAN loss (train --gan): a tiny run trains its critics, resumes exactly, and a bad weight is refused."""
+"""The GAN loss (train --gan): a tiny run trains its critics, resumes exactly, a bad weight is refused;
+the ablation's gan variant and the lesson page's words about it."""
 import json
 
 import pytest
@@ -6,7 +7,12 @@ import torch
 from aedemo.cli.main import cli
 from click.testing import CliRunner
 
+import aedemo.ablate
+from aedemo.ablate import ablate_run, format_ablation
 from aedemo.config import TrainConfig
+from aedemo.evaluate import EvalConfig
+from aedemo.lesson.report import write_report
+from aedemo.lesson.sharpen import GAN_PICTURE, gan_html
 from aedemo.train import train
 
 TINY = {"size": 32, "crop": 24, "batch": 4, "width": 8, "latent": 8, "save_every": 5, "time": None,
@@ -60,3 +66,31 @@ def test_bad_gan_weight_is_one_line(tmp_path, weight):
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and "--gan-weight" in lines[0], result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_ablate_gan_variant_and_its_lesson(tmp_path, monkeypatch):
+    """The gan variant trains beside the plain recipe; the page then says in words what the critic did."""
+    monkeypatch.setattr(aedemo.ablate, "QUICK_EVAL", EvalConfig(n=8, blur_samples=2, mean_samples=4, readouts=False))
+    run = tmp_path / "run"
+    train(tiny(steps=2, gan=False, gan_start=1), out=run, progress=False)
+    table = ablate_run(run, seconds=1, variants=("shared", "gan"))
+    assert table["variants"]["gan"]["settings"] == {"gan": True} and table["variants"]["gan"]["steps"] > 1
+    assert 0 < table["variants"]["gan"]["sharpness"] and "edges" in format_ablation(table)
+    assert (run / GAN_PICTURE).read_bytes() == (run / "ablation" / GAN_PICTURE).read_bytes()
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "Pixel loss alone, or a critic beside it?" in page and "detect.json" not in page
+    assert "The detector has not scored these swaps" in page
+    for variant, auc in (("shared", 1.0), ("gan", 0.6)):
+        (run / "ablation" / variant / "detect.json").write_text(json.dumps({"heldout": {"auc": auc}}))
+    page = write_report(run).read_text(encoding="utf-8")
+    assert "The detector is fooled, on the whole: it catches these swaps less easily (AUC 0.600 against 1.000)" in page
+
+
+def test_gan_words_follow_the_numbers(tmp_path):
+    numbers = {"steps": 100, "sharpness": 0.7, "frame_margin_db": 0.7, "margin_db": 2.0, "output_spread": 0.8}
+    sharper = {**numbers, "steps": 80, "sharpness": 1.1, "frame_margin_db": 0.1}
+    html = gan_html(tmp_path, {"seconds_each": 60, "variants": {"shared": numbers, "gan": sharper}})
+    assert "Its edges are sharper: 1.10 of the truth's against 0.70." in html
+    assert "more edges than the truth has" in html and "The whole frame is further from the truth" in html
+    assert "the eyes and mouth are as right" in html
+    assert gan_html(tmp_path, {"variants": {"shared": numbers}}) == ""
