@@ -57,6 +57,7 @@ class TrainConfig:
                             "frames.", option="--pipeline", choices=("aligned", "frame"))
     jitter: float = setting(0.5, option=False)          # alignment noise on training crops, like an aligner's errors
     feature_weight: float = setting(20.0, "Extra loss weight on eyes and mouth.")
+    edge_weight: float = setting(0.0, "Weight of a loss on image gradients beside the pixel loss: sharper edges?")
     gan: bool = setting(False, "Add a patch critic per character whose judgement sharpens the decoders (a GAN loss).",
                         option="--gan/--no-gan")
     gan_weight: float = setting(0.01, "Weight of the critic's judgement beside the pixel loss (with --gan).")
@@ -128,6 +129,7 @@ def check(cfg: TrainConfig) -> None:
         (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
         (cfg.precision in ("auto", "bf16", "fp32"), "--precision must be auto, bf16 or fp32"),
         (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
+        (math.isfinite(cfg.edge_weight) and 0 <= cfg.edge_weight <= 100, "--edge-weight must be from 0 to 100"),
         (math.isfinite(cfg.gan_weight) and 0 <= cfg.gan_weight <= 100, "--gan-weight must be a number from 0 to 100"),
         (cfg.gan_start >= 0, "--gan-start must be a step number, 0 or more"),
         (0 <= cfg.jitter <= 10, "jitter must be from 0 to 10"),

@@ -70,10 +70,22 @@ def r2_score(pred: torch.Tensor, true: torch.Tensor) -> float:
     return 1.0 - float((pred - true).pow(2).sum() / total) if total > 0 else math.nan
 
 
-def edge_energy(x: torch.Tensor) -> torch.Tensor:
-    """Mean |image gradient| of a batch: neighbouring pixels' differences, across and down."""
+def gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Neighbouring pixels' differences of a batch, across and down."""
     x = x.float()
-    return ((x[..., :, 1:] - x[..., :, :-1]).abs().mean() + (x[..., 1:, :] - x[..., :-1, :]).abs().mean()) / 2
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def edge_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean |image gradient| of a batch."""
+    dx, dy = gradients(x)
+    return (dx.abs().mean() + dy.abs().mean()) / 2
+
+
+def edge_loss(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean |image gradient of x - that of the target|: pixel error alone forgives a soft edge, this does not."""
+    (dx, dy), (tx, ty) = gradients(x), gradients(target)
+    return ((dx - tx).abs().mean() + (dy - ty).abs().mean()) / 2
 
 
 def sharpness_ratio(x: torch.Tensor, truth: torch.Tensor) -> float:

@@ -41,6 +41,7 @@ from .errors import Interrupted, UsageError
 from .folder import RunFolder
 from .identities import Identity, identity_from_dict
 from .lesson.preview import heldout_scores, preview_grid, preview_title
+from .metrics import edge_loss
 from .pipeline import Pipeline, build_pipeline
 from .poses import make_generator
 from .run import Run, load_run
@@ -131,6 +132,8 @@ def train_step(state: TrainState, dtype: torch.dtype | None) -> dict[str, float]
             drawn, mask = model(b["input"], name)  # the crop redrawn by its own character's decoder
             loss = (b["weight"] * (drawn.float() - b["target"]).pow(2)).mean() / b["weight"].mean()
             loss = loss + MASK_WEIGHT * (mask.float() - b["mask"]).pow(2).mean()
+            if cfg.edge_weight:  # --edge-weight: the edges' error too
+                loss = loss + cfg.edge_weight * edge_loss(drawn, b["target"])
             losses[f"loss_{name}"] = loss
             total = total + loss
             if adversary is not None and adversary.active(state.step):  # --gan: the critic judges the drawing too

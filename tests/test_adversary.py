@@ -60,11 +60,12 @@ def test_gan_resume_is_exact(tmp_path):
     assert moments and all(torch.equal(x, y) for x, y in moments)
 
 
-@pytest.mark.parametrize("weight", ["-1", "nan", "inf"])
-def test_bad_gan_weight_is_one_line(tmp_path, weight):
-    result = CliRunner().invoke(cli, ["train", "--gan", "--gan-weight", weight, "--out", str(tmp_path / "r")])
+@pytest.mark.parametrize("option, value", [("--gan-weight", "-1"), ("--gan-weight", "nan"), ("--gan-weight", "inf"),
+                                           ("--edge-weight", "-0.5"), ("--gan-start", "-1")])
+def test_bad_sharpening_settings_are_one_line(tmp_path, option, value):
+    result = CliRunner().invoke(cli, ["train", "--gan", option, value, "--out", str(tmp_path / "r")])
     lines = result.output.strip().splitlines()
-    assert result.exit_code == 2 and len(lines) == 1 and "--gan-weight" in lines[0], result.output
+    assert result.exit_code == 2 and len(lines) == 1 and option in lines[0], result.output
     assert not (tmp_path / "r").exists()
 
 

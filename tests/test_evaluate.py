@@ -10,7 +10,7 @@ import torch
 from aedemo.data import HELDOUT_SEED, FramePool, heldout_poses, make_batch
 from aedemo.evaluate import EvalConfig, evaluate, format_table, still_poses
 from aedemo.identities import IDENTITIES
-from aedemo.metrics import psnr, sharpness_ratio, ssim
+from aedemo.metrics import edge_loss, psnr, sharpness_ratio, ssim
 from aedemo.poses import FACTORS, cat_poses, make_generator, sample_poses
 from aedemo.readouts import ReadoutConfig
 from aedemo.renderer import render
@@ -150,3 +150,9 @@ def test_sharpness_ratio_of_truth_is_one_and_of_a_blur_below():
     blurred = torch.nn.functional.avg_pool2d(truth, 3, stride=1, padding=1, count_include_pad=False)
     assert sharpness_ratio(truth, truth) == pytest.approx(1.0)
     assert sharpness_ratio(blurred, truth) < 0.9
+
+
+def test_edge_loss_is_zero_on_the_truth_and_grows_with_blur():
+    truth = render(IDENTITIES["blob"], heldout_poses(4), size=SIZE)
+    blurred = torch.nn.functional.avg_pool2d(truth, 3, stride=1, padding=1, count_include_pad=False)
+    assert edge_loss(truth, truth) == 0 and edge_loss(blurred, truth) > edge_loss(0.5 * (truth + blurred), truth) > 0
