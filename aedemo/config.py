@@ -60,7 +60,7 @@ class TrainConfig:
     edge_weight: float = setting(0.0, "Weight of a loss on image gradients beside the pixel loss: sharper edges?")
     gan: bool = setting(False, "Add a patch critic per character whose judgement sharpens the decoders (a GAN loss).",
                         option="--gan/--no-gan")
-    gan_weight: float = setting(0.01, "Weight of the critic's judgement beside the pixel loss (with --gan).")
+    gan_weight: float = setting(0.003, "Weight of the critic's judgement beside the pixel loss (with --gan).")
     gan_start: int = setting(300, "Step the critics start at (with --gan): by then the decoders have left the mean "
                              "face that every code first gets.", metavar="STEP")
     precision: str = setting("auto", "bf16 autocast where the CPU/GPU supports it.", choices=("auto", "bf16", "fp32"))

@@ -36,7 +36,7 @@ def test_gan_run_trains_its_critics_and_says_so(tmp_path):
     column = header.split(",").index("loss_critic")
     assert float(last.split(",")[column]) > 0  # the critics judged from step 2 on
     reproduce = json.loads((tmp_path / "run" / "config.json").read_text())["reproduce"]
-    assert "--gan --gan-weight 0.01 --gan-start 2" in reproduce
+    assert "--gan --gan-weight 0.003 --gan-start 2" in reproduce
 
 
 def test_gan_changes_training_only_from_its_start(tmp_path):
