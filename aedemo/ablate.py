@@ -12,6 +12,8 @@ Variants (each against the default recipe, same seed and time budget):
   no-align      the autoencoder sees raw frames: it spends its minute on where the head is
   warp          faceswap's random warp on the input: slower to learn in a minute
   latent-4      a 4-number code: too narrow for five expression factors
+  gan           a patch critic per character judges the drawings (train --gan): sharper edges? Its steps
+                cost more, so it makes fewer; it needs a budget past --gan-start to differ at all
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from .evaluate import EvalConfig, evaluate
 from .files import atomic_write, write_text
 from .folder import read_config
 from .lesson.images import grid, save_png, shorten
+from .lesson.sharpen import GAN_PICTURE, gan_picture
 from .lesson.texts import VARIANT_MEANING
 from .renderer import render
 from .train import train
@@ -38,11 +41,12 @@ VARIANTS = {
     "no-align": {"aligned": False},
     "warp": {"warp": True},
     "latent-4": {"latent": 4},
+    "gan": {"gan": True},
 }
 DEMO_VARIANTS = ("shared", "separate", "no-align")
 DEMO_SECONDS = 10.0  # training per variant in the lesson: enough for the shared encoder to pull ahead
 IN_RUN = "ablation"  # inside a run folder: the variants' own run folders and the full results
-RESULTS = ("ablation.json", "ablation.png")  # copied from RUN/ablation/ into RUN, where its lesson page looks
+RESULTS = ("ablation.json", "ablation.png", GAN_PICTURE)  # copied into RUN, where its lesson page looks (if made)
 QUICK_EVAL = EvalConfig(n=64, readouts=False)  # PSNR and spread only: 64 poses are enough for those, and quick
 
 
@@ -59,6 +63,8 @@ def summarize(metrics: dict) -> dict:
         "best_blind_psnr_features": mean([s["outputs"][s["best_blind"]]["psnr_features"] for s in swaps]),
         "margin_db": mean([s["margin_db"] for s in swaps]),
         "output_spread": mean([s["outputs"]["swap"]["output_spread"] for s in swaps]),
+        "sharpness": mean([s["outputs"]["swap"]["sharpness"] for s in swaps]),
+        "frame_margin_db": mean([s["frame_margin_db"] for s in swaps]),
         "expression_transferred": metrics["expression_transferred"],
     }
 
@@ -80,6 +86,8 @@ def ablate(seconds: float = 20.0, out: str | Path = "runs/ablation", a: str = "b
     table = {"seconds_each": seconds, "identities": [base.a, base.b], "variants": results}
     write_text(out / "ablation.json", json.dumps(table, indent=2) + "\n")
     save_png(swap_row(runs), out / "ablation.png", synthetic=True)
+    if "gan" in runs and "shared" in runs:
+        save_png(gan_picture(runs["shared"], runs["gan"]), out / GAN_PICTURE, synthetic=True)
     return table
 
 
@@ -89,7 +97,7 @@ def ablate_run(run_dir: str | Path, seconds: float = DEMO_SECONDS, variants=DEMO
     ablation.png are copied into RUN, where its lesson page finds them."""
     run_dir = Path(run_dir)
     table = ablate(seconds, run_dir / IN_RUN, base=base or read_config(run_dir), variants=variants, log=log)
-    for name in RESULTS:
+    for name in (x for x in RESULTS if (run_dir / IN_RUN / x).exists()):
         with atomic_write(run_dir / name) as f:
             f.write((run_dir / IN_RUN / name).read_bytes())
     return table
@@ -111,9 +119,13 @@ def swap_row(runs: dict) -> Image.Image:
 def format_ablation(table: dict) -> str:
     """The ablation as a plain table."""
     lines = [f"each variant trained {table['seconds_each']:g} s; swap scored against the true swap (both directions)",
-             f"  {'variant':<10}{'steps':>7}{'PSNR':>8}{'eyes+mouth':>12}{'vs blind':>10}{'spread':>8}  what changes"]
+             f"  {'variant':<10}{'steps':>7}{'PSNR':>8}{'eyes+mouth':>12}{'vs blind':>10}{'vs blur':>9}{'spread':>8}"
+             f"{'edges':>7}  what changes"]
     for name, r in table["variants"].items():
         lines.append(f"  {name:<10}{r['steps']:>7}{r['swap_psnr']:>8.1f}{r['swap_psnr_features']:>12.1f}"
-                     f"{r['margin_db']:>+10.1f}{r['output_spread']:>8.2f}  {VARIANT_MEANING.get(name, '')}")
-    lines.append("vs blind: eyes+mouth PSNR minus the best expression-blind baseline (> 0: expression transferred)")
+                     f"{r['margin_db']:>+10.1f}{r['frame_margin_db']:>+9.1f}{r['output_spread']:>8.2f}"
+                     f"{r['sharpness']:>7.2f}  {VARIANT_MEANING.get(name, '')}")
+    lines.append("vs blind: eyes+mouth PSNR minus the best expression-blind baseline (> 0: expression transferred); "
+                 "vs blur: whole-frame PSNR minus the blurred baseline's; edges: the swap's sharpness ratio "
+                 "(truth = 1)")
     return "\n".join(lines)

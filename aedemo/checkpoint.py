@@ -1,4 +1,4 @@
-"""Checkpoints: weights, optimiser, step, random state, frame pool poses and config in one file.
+"""Checkpoints: weights, optimiser, step, random state, frame pool poses, config (and the GAN's critics) in one file.
 
     save_checkpoint("runs/x/checkpoint.pt", state, best_loss=0.01)   # state: an aedemo.train.TrainState
     saved = load_checkpoint("runs/x/checkpoint.pt")    # refuses anything that is not ours
@@ -24,7 +24,7 @@ from .files import atomic_write
 FORMAT = "aedemo-checkpoint-1"
 REQUIRED = ("format", "config", "model", "optimizer", "step", "elapsed", "rng", "best_loss")
 KINDS = {"config": dict, "model": dict, "aligner": dict, "optimizer": dict, "step": int, "elapsed": (int, float),
-         "rng": torch.Tensor, "best_loss": (int, float), "pool": dict, "threads": list}
+         "rng": torch.Tensor, "best_loss": (int, float), "pool": dict, "threads": list, "adversary": dict}
 TORCH_ADVICE = ("Weights only load failed", "Please file an issue", "Check the documentation", "(1)", "(2)")
 
 
@@ -43,6 +43,7 @@ def save_checkpoint(path: str | Path, state, best_loss: float) -> Path:
         "pool": {name: pool.poses for name, pool in (state.pools or {}).items()},  # redrawn on resume
         "best_loss": float(best_loss),
         "threads": [list(change) for change in state.threads],
+        "adversary": state.adversary.state_dict() if state.adversary is not None else {},  # --gan's critics
     }
     buffer = io.BytesIO()
     torch.save(saved, buffer)  # in memory first: a full disk then fails as a plain OSError, not inside torch
@@ -114,9 +115,11 @@ def restore(state, path: Path) -> None:
         state.gen.set_state(saved["rng"])
         if saved.get("pool"):
             state.pools = saved_pools(state.identities, state.cfg, state.pipeline.device, saved["pool"])
+        if state.adversary is not None:
+            state.adversary.load_state_dict(saved["adversary"])
     except (ValueError, RuntimeError, KeyError, TypeError, AttributeError, IndexError) as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:120]
-        raise RunError(f"{path}: optimiser, random state or frame pool does not fit ({first})") from None
+        raise RunError(f"{path}: optimiser, random state, frame pool or GAN critics do not fit ({first})") from None
     state.step, state.elapsed = int(saved["step"]), float(saved["elapsed"])
     state.best_loss = float(saved["best_loss"])
     state.threads[:] = [[int(step), int(count)] for step, count in saved.get("threads", [])]

@@ -57,6 +57,12 @@ class TrainConfig:
                             "frames.", option="--pipeline", choices=("aligned", "frame"))
     jitter: float = setting(0.5, option=False)          # alignment noise on training crops, like an aligner's errors
     feature_weight: float = setting(20.0, "Extra loss weight on eyes and mouth.")
+    edge_weight: float = setting(0.0, "Weight of a loss on image gradients beside the pixel loss: sharper edges?")
+    gan: bool = setting(False, "Add a patch critic per character whose judgement sharpens the decoders (a GAN loss).",
+                        option="--gan/--no-gan")
+    gan_weight: float = setting(0.003, "Weight of the critic's judgement beside the pixel loss (with --gan).")
+    gan_start: int = setting(300, "Step the critics start at (with --gan): by then the decoders have left the mean "
+                             "face that every code first gets.", metavar="STEP")
     precision: str = setting("auto", "bf16 autocast where the CPU/GPU supports it.", choices=("auto", "bf16", "fp32"))
     seed: int = setting(0, "Same seed, same run.")
     device: str = setting("auto", "Where to train.", choices=("auto", "cpu", "cuda", "mps"))
@@ -123,6 +129,9 @@ def check(cfg: TrainConfig) -> None:
         (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
         (cfg.precision in ("auto", "bf16", "fp32"), "--precision must be auto, bf16 or fp32"),
         (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
+        (math.isfinite(cfg.edge_weight) and 0 <= cfg.edge_weight <= 100, "--edge-weight must be from 0 to 100"),
+        (math.isfinite(cfg.gan_weight) and 0 <= cfg.gan_weight <= 100, "--gan-weight must be a number from 0 to 100"),
+        (cfg.gan_start >= 0, "--gan-start must be a step number, 0 or more"),
         (0 <= cfg.jitter <= 10, "jitter must be from 0 to 10"),
         (0 <= cfg.seed < 2 ** 63, "--seed must be from 0 to 2**63-1"),
         (cfg.threads == "auto" or thread_schedule(cfg.threads) is not None,

@@ -22,8 +22,9 @@ metrics.json keys:
   identities, size            the run's characters and frame size in pixels
   heldout                     {"n": poses per identity, "seed": the held-out pose seed}
   reconstructions[A]          psnr, psnr_features, ssim, ssim_features of A->A
-  swaps["A->B"]               source, target, outputs, best_blind, beats_blind, margin_db
+  swaps["A->B"]               source, target, outputs, best_blind, beats_blind, margin_db, frame_margin_db
   swaps[..].outputs[kind]     psnr, psnr_features (dB), ssim, ssim_features (mean per image),
+                              sharpness (mean |image gradient| over the truth's: 1 = as crisp, < 1 = softer),
                               output_spread: sqrt(variance across sources inside eyes+mouth over
                               the truth's, on the held-out expressions with the head held still;
                               0 = one face for every expression, 1 = as varied as the truth),
@@ -33,6 +34,7 @@ metrics.json keys:
   swaps[..].best_blind        "sharp" or "blur", whichever scores higher PSNR in eyes+mouth
   swaps[..].beats_blind       swap psnr_features > best blind psnr_features
   swaps[..].margin_db         swap psnr_features - best blind psnr_features
+  swaps[..].frame_margin_db   swap psnr - blur psnr: the whole frame against the blurred baseline
   readouts                    the readouts on clean held-out renders: identity_accuracy,
                               factors[f] = {r2, mae}, trustworthy (>= 99 % and every R^2 >= 0.95),
                               gaze_min_eye_open (gaze is scored only where eyes are this open),
@@ -55,7 +57,7 @@ from .align import crop, crop_geometry
 from .cache import load_or_train
 from .data import HELDOUT_SEED, heldout_poses
 from .files import write_text
-from .metrics import mean_ssim, psnr, ssim_map
+from .metrics import mean_ssim, psnr, sharpness_ratio, ssim_map
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
 from .readouts import VISIBLE_EYE, accuracy, below_bar, factor_scores, good_enough, read, readout_config
 from .renderer import render
@@ -77,10 +79,11 @@ class EvalConfig:
 
 
 def pixel_scores(out: torch.Tensor, truth: torch.Tensor, features: torch.Tensor) -> dict:
-    """PSNR and SSIM against the truth, whole image and eyes+mouth, averaged over images."""
+    """PSNR and SSIM against the truth, whole image and eyes+mouth, averaged over images; sharpness ratio."""
     smap = ssim_map(out, truth)  # once for both the whole image and the eyes+mouth
     return {"psnr": float(psnr(out, truth).mean()), "psnr_features": float(psnr(out, truth, features).mean()),
-            "ssim": float(mean_ssim(smap).mean()), "ssim_features": float(mean_ssim(smap, features).mean())}
+            "ssim": float(mean_ssim(smap).mean()), "ssim_features": float(mean_ssim(smap, features).mean()),
+            "sharpness": sharpness_ratio(out, truth)}
 
 
 def still_poses(n: int) -> dict:
@@ -209,7 +212,8 @@ def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
             blind = max(("sharp", "blur"), key=lambda k: scores[k]["psnr_features"])
             margin = scores["swap"]["psnr_features"] - scores[blind]["psnr_features"]
             metrics["swaps"][f"{a}->{b}"] = {"source": a, "target": b, "outputs": scores, "best_blind": blind,
-                                             "beats_blind": margin > 0, "margin_db": margin}
+                                             "beats_blind": margin > 0, "margin_db": margin,
+                                             "frame_margin_db": scores["swap"]["psnr"] - scores["blur"]["psnr"]}
     metrics["expression_transferred"] = all(s["beats_blind"] for s in metrics["swaps"].values())
     metrics["aligner"] = aligner_errors(run, frames, poses)
     metrics["crop"] = crop_facts(run, features, poses)
@@ -248,7 +252,7 @@ def aligner_errors(run, frames: dict, poses: dict) -> dict | None:
 
 ROWS = [("PSNR, whole image (dB)", "psnr", "{:.1f}"), ("PSNR, eyes+mouth (dB)", "psnr_features", "{:.1f}"),
         ("SSIM, whole image", "ssim", "{:.3f}"), ("SSIM, eyes+mouth", "ssim_features", "{:.3f}"),
-        ("output spread (truth = 1)", "output_spread", "{:.2f}")]
+        ("output spread (truth = 1)", "output_spread", "{:.2f}"), ("sharpness (truth = 1)", "sharpness", "{:.2f}")]
 
 
 def format_table(metrics: dict) -> str:
@@ -273,6 +277,9 @@ def format_table(metrics: dict) -> str:
         lines.append(f"  -> {verdict}: swap {out['swap']['psnr_features']:.1f} dB vs best expression-blind "
                      f"({s['best_blind']}) {out[s['best_blind']]['psnr_features']:.1f} dB in eyes+mouth "
                      f"({s['margin_db']:+.1f} dB)")
+        lines.append(f"  -> whole frame: swap {out['swap']['psnr']:.1f} dB vs blur {out['blur']['psnr']:.1f} dB "
+                     f"({s['frame_margin_db']:+.1f} dB); the swap's edges are {out['swap']['sharpness']:.2f} of the "
+                     "truth's")
         lines.append("")
     lines.append("reconstructions (A -> A)             PSNR  eyes+mouth    SSIM  eyes+mouth")
     for name, r in metrics["reconstructions"].items():

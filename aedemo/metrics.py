@@ -3,6 +3,7 @@
     psnr(swapped, truth)                       # dB per image, higher is better
     psnr(swapped, truth, mask=features)        # only where the eyes and mouth are
     ssim(swapped, truth, mask=features)        # structural similarity per image, 1 = identical
+    sharpness_ratio(swapped, truth)            # edge energy of the swap over the truth's: < 1 = softer
 """
 from __future__ import annotations
 
@@ -67,3 +68,26 @@ def r2_score(pred: torch.Tensor, true: torch.Tensor) -> float:
     pred, true = pred.double(), true.double()
     total = (true - true.mean()).pow(2).sum()
     return 1.0 - float((pred - true).pow(2).sum() / total) if total > 0 else math.nan
+
+
+def gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Neighbouring pixels' differences of a batch, across and down."""
+    x = x.float()
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def edge_energy(x: torch.Tensor) -> torch.Tensor:
+    """Mean |image gradient| of a batch."""
+    dx, dy = gradients(x)
+    return (dx.abs().mean() + dy.abs().mean()) / 2
+
+
+def edge_loss(x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean |image gradient of x - that of the target|: pixel error alone forgives a soft edge, this does not."""
+    (dx, dy), (tx, ty) = gradients(x), gradients(target)
+    return ((dx - tx).abs().mean() + (dy - ty).abs().mean()) / 2
+
+
+def sharpness_ratio(x: torch.Tensor, truth: torch.Tensor) -> float:
+    """Edge energy of `x` over that of the truth: 1 = as crisp as the truth, below 1 = blurrier."""
+    return float(edge_energy(x) / edge_energy(truth).clamp(min=1e-12))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .adversary import Adversary, new_adversary
 from .align import aligner_loss
 from .checkpoint import restore, save_checkpoint
 from .config import TrainConfig
@@ -40,6 +41,7 @@ from .errors import Interrupted, UsageError
 from .folder import RunFolder
 from .identities import Identity, identity_from_dict
 from .lesson.preview import heldout_scores, preview_grid, preview_title
+from .metrics import edge_loss
 from .pipeline import Pipeline, build_pipeline
 from .poses import make_generator
 from .run import Run, load_run
@@ -69,6 +71,7 @@ class TrainState:
     elapsed: float = 0.0              # seconds trained, as of the last save
     threads: list = field(default_factory=list)  # [step, threads] at every change of the CPU thread count
     best_loss: float = math.inf       # lowest mean autoencoder loss of an interval so far (aligner's left out)
+    adversary: Adversary | None = None  # with --gan: the patch critics and their optimiser (aedemo.adversary)
 
 
 def new_state(cfg: TrainConfig, device: torch.device) -> TrainState:
@@ -79,7 +82,7 @@ def new_state(cfg: TrainConfig, device: torch.device) -> TrainState:
         groups.append({"params": list(pipeline.aligner.parameters()), "lr": ALIGNER_LR_FACTOR * cfg.lr})
     identities = {n: identity_from_dict(s) for n, s in cfg.identities.items()}
     return TrainState(cfg, identities, pipeline, adam(groups, device), [g["lr"] for g in groups],
-                      make_generator(cfg.seed))
+                      make_generator(cfg.seed), adversary=new_adversary(cfg, list(identities), device))
 
 
 def train(cfg: TrainConfig, out: str | None = None, resume: bool = False, progress: bool = True, log=None) -> Run:
@@ -122,15 +125,20 @@ def train_step(state: TrainState, dtype: torch.dtype | None) -> dict[str, float]
     if state.pools is None:  # the first step renders a whole pool
         state.pools = new_pools(state.identities, cfg, device, state.gen)
     batch = make_batch(state.pools, cfg, state.gen, state.pipeline.geometry, state.step)  # step: which renders to renew
-    losses = {}
+    losses, judged, adversary = {}, {}, state.adversary
     with autocast(device, dtype):
         total = 0.0
         for name, b in batch.items():
             drawn, mask = model(b["input"], name)  # the crop redrawn by its own character's decoder
             loss = (b["weight"] * (drawn.float() - b["target"]).pow(2)).mean() / b["weight"].mean()
             loss = loss + MASK_WEIGHT * (mask.float() - b["mask"]).pow(2).mean()
+            if cfg.edge_weight:  # --edge-weight: the edges' error too
+                loss = loss + cfg.edge_weight * edge_loss(drawn, b["target"])
             losses[f"loss_{name}"] = loss
             total = total + loss
+            if adversary is not None and adversary.active(state.step):  # --gan: the critic judges the drawing too
+                judged[name] = (b["target"], drawn.detach())
+                total = total + adversary.decoder_loss(drawn, name)
         if aligner is not None:
             frames = torch.cat([b["frames"][:ALIGNER_FRAMES] for b in batch.values()])
             truth = torch.cat([b["landmarks"][:ALIGNER_FRAMES] for b in batch.values()])
@@ -142,6 +150,8 @@ def train_step(state: TrainState, dtype: torch.dtype | None) -> dict[str, float]
     for group, lr in zip(state.optimizer.param_groups, state.base_lrs):
         group["lr"] = lr * factor
     state.optimizer.step()
+    if adversary is not None:  # then the critics learn from the same crops (a zero before they start)
+        losses["loss_critic"] = adversary.step(judged) if judged else torch.zeros(())
     state.step += 1
     return {k: float(v.detach()) for k, v in losses.items()}
 

@@ -24,6 +24,7 @@ from .progress import Progress
 from .speed import ThreadGuard
 
 DIVERGED = 1e3   # a total loss above this (or not finite) means training has diverged
+NOT_PICTURE = ("loss_align", "loss_critic")  # the aligner's and the GAN critics' losses: not in the autoencoder's
 
 
 @dataclass
@@ -31,7 +32,7 @@ class Interval:
     """The steps since the last save, summed up."""
 
     losses: dict[str, float]   # mean of each loss over the interval
-    loss: float                # mean total loss of the autoencoder (the aligner's left out)
+    loss: float                # mean total loss of the autoencoder (the aligner's and critics' left out)
     img_per_s: float           # training images per second over the interval
     elapsed: float             # seconds trained in all (earlier sessions of a resumed run included)
 
@@ -76,7 +77,7 @@ class Watch:
         message = self.guard.step_took(time.monotonic() - self.step_start)
         if message:
             self.say(message)
-        total = sum(v for k, v in losses.items() if k != "loss_align")
+        total = sum(v for k, v in losses.items() if k not in NOT_PICTURE)
         if not all(math.isfinite(v) for v in losses.values()) or total > DIVERGED:
             raise RunError(f"training diverged at step {step} (loss {total:.3g}); the last good checkpoint "
                            f"is kept. Try a lower learning rate, e.g. --lr {self.cfg.lr / 10:g}")
@@ -91,7 +92,7 @@ class Watch:
         now = time.monotonic()
         mean = {k: sum(d[k] for d in self.steps) / len(self.steps) for k in self.steps[0]}
         images = len(self.steps) * self.cfg.batch * len(self.cfg.identities)
-        result = Interval(mean, sum(v for k, v in mean.items() if k != "loss_align"),
+        result = Interval(mean, sum(v for k, v in mean.items() if k not in NOT_PICTURE),
                           images / max(now - self.interval_start, 1e-9), self.before + now - self.start)
         self.steps, self.interval_start = [], None
         return result

@@ -12,7 +12,7 @@ import click
 @click.option("--a", "a", default="blob", show_default=True, metavar="NAME")
 @click.option("--b", "b", default="robot", show_default=True, metavar="NAME")
 @click.option("--variant", "variants", multiple=True, metavar="NAME",
-              help="Only these variants: shared, separate, no-align, warp, latent-4 (repeatable).")
+              help="Only these variants: shared, separate, no-align, warp, latent-4, gan (repeatable).")
 def ablate(time_s, out, a, b, variants):
     """Train variants of the recipe with equal budgets and compare their swaps.
 
@@ -20,6 +20,7 @@ def ablate(time_s, out, a, b, variants):
     Examples:
       aedemo ablate --time 20
       aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share
+      aedemo ablate --variant shared --variant gan --time 60 --out runs/gan   # sharper with a critic?
       aedemo ablate --out runs/blob-robot --time 10 --variant shared --variant separate --variant no-align
     """
     from pathlib import Path

@@ -10,7 +10,7 @@ import torch
 from aedemo.data import HELDOUT_SEED, FramePool, heldout_poses, make_batch
 from aedemo.evaluate import EvalConfig, evaluate, format_table, still_poses
 from aedemo.identities import IDENTITIES
-from aedemo.metrics import psnr, ssim
+from aedemo.metrics import edge_loss, psnr, sharpness_ratio, ssim
 from aedemo.poses import FACTORS, cat_poses, make_generator, sample_poses
 from aedemo.readouts import ReadoutConfig
 from aedemo.renderer import render
@@ -62,6 +62,7 @@ def test_oracle_scores_perfect(results):
         assert out["swap"]["target_share"] == out["truth"]["target_share"] >= 0.99
         assert out["swap"]["factors"] == out["truth"]["factors"]
         assert s["beats_blind"] and s["margin_db"] > 10
+        assert out["swap"]["sharpness"] == pytest.approx(1.0) and s["frame_margin_db"] > 10
     assert m["expression_transferred"]
 
 
@@ -82,6 +83,7 @@ def test_baselines_make_sense(results):
         for f in ("mouth_open", "eye_open", "smile"):      # blind outputs cannot show expression
             assert out["sharp"]["factors"][f]["r2"] < 0.3 and out["truth"]["factors"][f]["r2"] > 0.9
         assert out["blur"]["psnr_features"] > out["mean"]["psnr_features"]
+        assert out["blur"]["sharpness"] < min(1.0, out["sharp"]["sharpness"])   # averaging expressions softens them
 
 
 def test_metrics_json_and_table(results, tmp_path_factory):
@@ -90,7 +92,8 @@ def test_metrics_json_and_table(results, tmp_path_factory):
     assert json.loads((run_dir / "metrics.json").read_text()) == m
     assert (run_dir / "readouts.pt").exists()
     table = format_table(m)
-    for word in ("blob -> robot", "swap", "copy", "sharp", "blur", "expression NOT transferred", "readouts"):
+    for word in ("blob -> robot", "swap", "copy", "sharp", "blur", "expression NOT transferred", "readouts",
+                 "sharpness (truth = 1)", "whole frame: swap"):
         assert word in table
 
 
@@ -143,3 +146,16 @@ def test_shared_baselines_give_the_same_scores(results, tmp_path_factory):
         for baseline in ("mean", "sharp", "blur"):
             got = metrics["swaps"]["blob->robot"]["outputs"][baseline]
             assert got["psnr_features"] == alone[baseline]["psnr_features"], (kind, baseline)
+
+
+def test_sharpness_ratio_of_truth_is_one_and_of_a_blur_below():
+    truth = render(IDENTITIES["robot"], heldout_poses(8), size=SIZE)
+    blurred = torch.nn.functional.avg_pool2d(truth, 3, stride=1, padding=1, count_include_pad=False)
+    assert sharpness_ratio(truth, truth) == pytest.approx(1.0)
+    assert sharpness_ratio(blurred, truth) < 0.9
+
+
+def test_edge_loss_is_zero_on_the_truth_and_grows_with_blur():
+    truth = render(IDENTITIES["blob"], heldout_poses(4), size=SIZE)
+    blurred = torch.nn.functional.avg_pool2d(truth, 3, stride=1, padding=1, count_include_pad=False)
+    assert edge_loss(truth, truth) == 0 and edge_loss(blurred, truth) > edge_loss(0.5 * (truth + blurred), truth) > 0

@@ -42,7 +42,7 @@ MADE_BY_TRAINING = {
     "runs/cast4": "aedemo train --cast blob,robot,cat,ghost --time 120 --out runs/cast4",
 }
 VARIANTS = {"shared": {}, "separate": {"encoders": "separate"}, "no-align": {"aligned": False},
-            "warp": {"warp": True}, "latent-4": {"latent": 4}}
+            "warp": {"warp": True}, "latent-4": {"latent": 4}, "gan": {"gan": True}}
 
 
 def variants(folder: str, seconds: float, names) -> list[dict]:
@@ -71,6 +71,7 @@ TRAINS = {  # what each example that trains must ask for: settings, the run fold
     "aedemo ablate --time 20": [{"a": "blob", "b": "robot", **v} for v in variants("runs/ablation", 20.0, VARIANTS)],
     "aedemo ablate --variant shared --variant separate --time 30 --out runs/why-share":
         variants("runs/why-share", 30.0, ["shared", "separate"]),
+    "aedemo ablate --variant shared --variant gan --time 60 --out runs/gan": variants("runs/gan", 60.0, ["shared", "gan"]),
     "aedemo demo --out runs/class": [{"a": "blob", "b": "robot", "time": 60.0, "steps": None, "out": "runs/class"},
                                      *variants("runs/class/ablation", 10.0, ["shared", "separate", "no-align"])],
     "aedemo demo --a pip.json --b robot --out runs/pip": [

@@ -36,6 +36,7 @@ from .images import gif_bytes
 from .page import data_uri, esc, figure, flat_rows, image_file, img, missing, page, picture_tag, png_uri, table
 from .pairs import cast_part
 from .scoreboard import ablation_table, metrics_html, probes_table
+from .sharpen import gan_html
 from .texts import (
     ABLATION_TEXT,
     LOSS_TEXT,
@@ -236,7 +237,7 @@ def ablation(run: RunView) -> str:
            run.absent("ablation.png", how)]
     out.append(ABLATION_TEXT)
     if isinstance(results, dict) and isinstance(results.get("variants"), dict) and results["variants"]:
-        out.append(ablation_table(results))
+        out.append(ablation_table(results) + gan_html(run.folder, results))
     elif picture:  # with neither file, one sentence says it
         out.append(run.absent("ablation.json", how))
     return section(5, "".join(out))

@@ -98,6 +98,7 @@ VARIANT_MEANING = {  # what each variant of `aedemo ablate` changes, as the page
     "no-align": "raw frames: no extract, align, paste",
     "warp": "faceswap's random warp on the input",
     "latent-4": "a code of only 4 numbers",
+    "gan": "a critic judges the drawings (GAN loss)",
 }
 
 VARIANT_QUESTION = {  # what comparing each variant of `aedemo ablate` with "shared" answers: question, shared, it
@@ -105,6 +106,7 @@ VARIANT_QUESTION = {  # what comparing each variant of `aedemo ablate` with "sha
     "no-align": ("Aligned crops or raw frames?", "aligned crops", "raw frames"),
     "warp": ("Random warp or not?", "no warp", "random warp"),
     "latent-4": ("A long code or a 4-number one?", "the full code", "a 4-number code"),
+    "gan": ("An adversarial loss or not?", "pixel loss alone", "a patch critic beside it"),
 }
 
 PROBE_MEANING = {  # what each linear probe of `aedemo explain` reads from the code
