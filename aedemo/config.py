@@ -55,6 +55,9 @@ class TrainConfig:
                             choices=("shared", "separate"))
     aligned: bool = setting(True, "aligned: extract, align, swap, paste back. frame: the autoencoder sees raw "
                             "frames.", option="--pipeline", choices=("aligned", "frame"))
+    aligner_start: str = setting("pretrained", "Start the aligner from the one aedemo ships (trained on many "
+                                 "characters, as real tools ship theirs) or from scratch.", option="--aligner",
+                                 choices=("pretrained", "scratch"))
     jitter: float = setting(0.5, option=False)          # alignment noise on training crops, like an aligner's errors
     feature_weight: float = setting(20.0, "Extra loss weight on eyes and mouth.")
     edge_weight: float = setting(0.0, "Weight of a loss on image gradients beside the pixel loss: sharper edges?")
@@ -127,6 +130,7 @@ def check(cfg: TrainConfig) -> None:
         (cfg.time is None or (math.isfinite(cfg.time) and cfg.time > 0), "--time must be a positive number of seconds"),
         (cfg.save_every >= 1, "--save-every must be at least 1"),
         (cfg.encoders in ("shared", "separate"), "--encoders must be shared or separate"),
+        (cfg.aligner_start in ("pretrained", "scratch"), "--aligner must be pretrained or scratch"),
         (cfg.precision in ("auto", "bf16", "fp32"), "--precision must be auto, bf16 or fp32"),
         (0 <= cfg.feature_weight <= 1000, "--feature-weight must be from 0 to 1000"),
         (math.isfinite(cfg.edge_weight) and 0 <= cfg.edge_weight <= 100, "--edge-weight must be from 0 to 100"),
@@ -169,7 +173,8 @@ def config_from_dict(settings) -> TrainConfig:
     if identities and (len(identities) < 2 or any(not isinstance(s, dict) or s.get("name") != n
                                                   for n, s in identities.items())):
         raise RunError("setting 'identities' must map two or more names to their specs")
-    return TrainConfig(**{**settings, "more": tuple(more)})
+    older = {"aligner_start": "scratch"}  # what runs saved before the setting existed did
+    return TrainConfig(**{**older, **settings, "more": tuple(more)})
 
 
 def thread_schedule(text: str) -> list[tuple[int, int]] | None:

@@ -18,6 +18,7 @@ Every step (train_step):
      the crop); each character's decoder redraws its own clean crop from its own codes. The loss is the pixel error, weighted up on the eyes and
      mouth, plus the error of the decoder's mask (where the character is).
   3. The aligner learns to find five landmarks in whole frames; at swap time it places the crop.
+     It starts from the aligner aedemo ships, trained on many characters (aedemo.prealign).
   4. One backward pass and one Adam step for all of it.
 
 Training never swaps. Because the encoder is shared and every decoder must draw from its
@@ -44,6 +45,7 @@ from .lesson.preview import heldout_scores, preview_grid, preview_title
 from .metrics import edge_loss
 from .pipeline import Pipeline, build_pipeline
 from .poses import make_generator
+from .prealign import load_pretrained_aligner
 from .run import Run, load_run
 from .speed import adam, autocast, autocast_dtype, pick_device
 from .watch import Interval, Watch
@@ -77,6 +79,8 @@ class TrainState:
 def new_state(cfg: TrainConfig, device: torch.device) -> TrainState:
     """A run at step 0: fresh weights from the seed, the optimiser and the random generator."""
     pipeline = build_pipeline(cfg, device)
+    if pipeline.aligner is not None and cfg.aligner_start == "pretrained":
+        load_pretrained_aligner(pipeline.aligner)
     groups = [{"params": list(pipeline.model.parameters()), "lr": cfg.lr, "betas": AUTOENCODER_BETAS}]
     if pipeline.aligner is not None:
         groups.append({"params": list(pipeline.aligner.parameters()), "lr": ALIGNER_LR_FACTOR * cfg.lr})

@@ -1,11 +1,11 @@
 """The renderer: deterministic, every factor does what it says, edges are anti-aliased."""
 import pytest
 import torch
-from characters import random_identity
 
 from aedemo import FACTORS, IDENTITIES, render, sample_poses
 from aedemo.errors import UsageError
 from aedemo.poses import MOTIONS, motion, neutral_poses
+from aedemo.prealign import random_identity
 
 
 def centroid_x(mask):

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from characters import random_identity
 
 from aedemo import IDENTITIES, render, sample_poses
 from aedemo.poses import FACTORS, cat_poses, index_poses, neutral_poses
+from aedemo.prealign import random_identity
 from aedemo.renderer import MASKS
 
 PINS = Path(__file__).with_name("render_pins.json")
