@@ -17,10 +17,11 @@ demo: $(BIN)/aedemo
 	$(BIN)/aedemo demo --out runs/demo --resume
 
 # regenerate samples/ (the characters sheet, a small pretrained run with its detectors' results and its lesson page,
-# the picture of the playground page) and the shipped readouts
+# the picture of the playground page), the shipped readouts and the shipped aligner
 samples: $(BIN)/aedemo
 	$(BIN)/aedemo identities --sheet samples/characters.png
 	rm -f aedemo/pretrained/readouts-*.pt && $(BIN)/python -c "from aedemo.cache import write_shipped; write_shipped()"
+	$(BIN)/python -c "from aedemo.prealign import write_pretrained_aligner; write_pretrained_aligner()"
 	rm -rf runs/sample-build samples/blob-robot && $(BIN)/aedemo demo --out runs/sample-build
 	mkdir -p samples/blob-robot/preview
 	cd runs/sample-build && cp config.json log.csv loss.png metrics.json explain.json latent_pca.png swap.gif \
