@@ -14,6 +14,7 @@ To read how the swap works, in this order:
     identities.py, poses.py, renderer.py   the characters, their poses, and drawing them
     model.py                               one shared encoder, one decoder per character
     align.py, pipeline.py                  find the face, crop it, swap it, paste it back
+    prealign.py                            the aligner every run starts from, trained once
     data.py, train.py                      how the model learns (config.py: every setting)
     run.py                                 a trained run, ready to swap
     metrics.py, evaluate.py                every swap scored against the true swap
