@@ -32,6 +32,9 @@ class FakeRun:
         self.calls.append((source, to))
         return frames.flip(-1)
 
+    def swap_all(self, frames, source=None):
+        return {to: self.swap(frames, to, source) for to in self.identities}
+
 
 @pytest.fixture
 def fake(tmp_path, monkeypatch):

@@ -124,7 +124,7 @@ def test_cli_defaults_are_the_library_defaults(monkeypatch, tmp_path):
 
     def recorder(cfg, **kwargs):
         asked.append(cfg)
-        return SimpleNamespace(step=0, path=tmp_path)
+        return SimpleNamespace(step=0, path=tmp_path, identities={})
 
     monkeypatch.setattr("aedemo.train.train", recorder)
     assert CliRunner().invoke(cli, ["train"]).exit_code == 0
@@ -135,7 +135,7 @@ def test_cli_defaults_are_the_library_defaults(monkeypatch, tmp_path):
 
 def test_train_ends_by_naming_the_lesson_page(monkeypatch, tmp_path):
     run = tmp_path / "my run"
-    monkeypatch.setattr("aedemo.train.train", lambda cfg, **kwargs: SimpleNamespace(step=5, path=run))
+    monkeypatch.setattr("aedemo.train.train", lambda cfg, **kwargs: SimpleNamespace(step=5, path=run, identities={}))
     result = CliRunner().invoke(cli, ["train", "--steps", "5"])
     quoted = f"'{run}'"
     assert f"next: aedemo swap {quoted}   or   aedemo evaluate {quoted}; then aedemo report {quoted} makes its " \
