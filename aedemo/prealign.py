@@ -32,13 +32,15 @@ PRETRAINED_ALIGNER = SHIPPED / "aligner.pt"
 
 @dataclass
 class PretrainConfig:
-    steps: int = 1500          # Adam steps; about 5 minutes on one free CPU core
+    """How the shipped aligner is trained."""
+
+    steps: int = 1500          # Adam steps, each on every built-in character and the new random ones
     random_characters: int = 8  # new random characters each step, beside the built-in ones
     poses: int = 8             # poses per character per step
     size: int = 64             # frame size of the renders (the aligner reads every size at 48 px)
-    lr: float = 4e-3
+    lr: float = 4e-3           # Adam's learning rate, twice a run's default like the aligner's in training
     decay_share: float = 0.7   # after this share of the steps the learning rate falls to a tenth
-    seed: int = 0
+    seed: int = 0              # the weights, the random characters and their poses all follow from it
 
 
 def random_identity(gen: torch.Generator, name: str) -> Identity:
