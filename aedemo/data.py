@@ -15,6 +15,8 @@ seed) is kept for evaluation, and training poses are never drawn from it.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
 import torch.nn.functional as F
 
@@ -31,6 +33,14 @@ POOL_STEPS = 80            # the pool holds the renders of the last 80 steps
 def heldout_poses(n: int) -> dict:
     """The fixed held-out poses used by previews and evaluation."""
     return sample_poses(n, seed=HELDOUT_SEED)
+
+
+@lru_cache(maxsize=8)
+def heldout_renders(identity: Identity, n: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`identity` drawn at heldout_poses(n), and its eyes+mouth mask, drawn once per process: scoring,
+    the readouts, explain and the detectors all look at them (callers must not change them in place)."""
+    frames, masks = render(identity, heldout_poses(n), size=size, masks=True)
+    return frames, masks["features"]
 
 
 def jitter_head(head: dict, gen: torch.Generator, amount: float) -> dict:

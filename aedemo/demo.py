@@ -76,7 +76,7 @@ def demo(out: str | Path = "runs/demo", seconds: float = 60.0, a: str = "blob", 
         found = found or detection.detect(run, detect_cfg, log=log)
         stage = "the lesson page"
         log(f"7/{STAGES} writing the lesson page")
-        report = write_report(out, pipeline=run.pipeline)
+        report = write_report(out, pipeline=run.pipeline, animation=(out / "swap.gif").read_bytes())
     except (KeyboardInterrupt, Interrupted):
         raise Interrupted(f"interrupted during {stage}; what is done is saved. Finish the lesson with: "
                           f"aedemo demo --out {out} --resume") from None

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from .data import heldout_poses
+from .data import heldout_poses, heldout_renders
 from .detector import DetectorConfig, fit, load_detectors, new_detector, save_detectors, score
 from .errors import RunError, UsageError
 from .files import write_text
@@ -69,13 +69,19 @@ def pairs(run) -> list[tuple[str, str]]:
     return [(a, b) for a in run.identities for b in run.identities if a != b]
 
 
-def swap_set(run, poses: dict) -> dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]]:
-    """For each ordered pair (A, B): B truly rendered at `poses`, and A at `poses` swapped to B."""
-    size, blocks = run.config.size, {}
+def swap_set(run, poses: dict, heldout: bool = False) -> dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor]]:
+    """For each ordered pair (A, B): B truly rendered at `poses`, and A at `poses` swapped to B;
+    heldout=True says `poses` are heldout_poses(n), whose renders evaluation has already drawn."""
+    size, blocks, n = run.config.size, {}, len(poses["x"])
+
+    def draw(name: str) -> torch.Tensor:
+        """The character `name` at `poses`."""
+        identity = run.identities[name]
+        return heldout_renders(identity, n, size)[0] if heldout else render(identity, poses, size=size)
+
     with one_thread():  # small batches: one thread is about as fast, and far faster on a busy CPU
         for a, b in pairs(run):
-            truth = render(run.identities[b], poses, size=size)
-            source = render(run.identities[a], poses, size=size)
+            truth, source = draw(b), draw(a)
             swapped = run.swap(source, to=b, source=a).detach().float().cpu().clamp(0, 1)
             blocks[(a, b)] = (truth, swapped)
     return blocks
@@ -141,7 +147,7 @@ def laundered_sets(images: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
 
 def against_scores(nets: dict, run, other, cfg: DetectConfig) -> dict:
     """Both detectors on another run's held-out swaps against its true renders."""
-    images, labels = stacked(swap_set(other, heldout_poses(cfg.heldout)))
+    images, labels = stacked(swap_set(other, heldout_poses(cfg.heldout), heldout=True))
     plain, robust = score(nets["plain"], images, labels), score(nets["robust"], images, labels)
     return {"run": str(other.path), "identities": list(other.identities),
             "same_characters": sorted(other.identities) == sorted(run.identities), **plain, "robust": robust}
@@ -173,7 +179,7 @@ def detect(run, cfg: DetectConfig | None = None, against=None, log=None) -> dict
     nets, training = found["nets"], {**found["training"], "reused": "swaps" not in seconds}
     log(f"scoring on {cfg.heldout} held-out poses for each ordered pair, clean and laundered")
     poses = heldout_poses(cfg.heldout)
-    blocks = swap_set(run, poses)
+    blocks = swap_set(run, poses, heldout=True)
     images, labels = stacked(blocks)
     with one_thread():
         laundered = laundered_sets(images, cfg.seed)

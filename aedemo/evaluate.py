@@ -55,7 +55,7 @@ import torch
 
 from .align import crop, crop_geometry
 from .cache import load_or_train
-from .data import HELDOUT_SEED, heldout_poses
+from .data import HELDOUT_SEED, heldout_poses, heldout_renders
 from .files import write_text
 from .metrics import mean_ssim, psnr, sharpness_ratio, ssim_map
 from .poses import EXPRESSION_FACTORS, FACTORS, HEAD_FACTORS, make_generator, sample_poses
@@ -170,9 +170,9 @@ def score_pairs(run, cfg: EvalConfig, log, baselines: dict) -> dict:
     still = still_poses(cfg.n)
     frames, features, means, still_frames, still_features = {}, {}, {}, {}, {}
     for name, identity in run.identities.items():
-        frames[name], masks = render(identity, poses, size=size, masks=True)
+        frames[name], features[name] = heldout_renders(identity, cfg.n, size)
         still_frames[name], still_masks = render(identity, still, size=size, masks=True)
-        features[name], still_features[name] = masks["features"], still_masks["features"]
+        still_features[name] = still_masks["features"]
         if ("mean", name) not in baselines:
             random_poses = sample_poses(cfg.mean_samples, rng=gen)
             baselines["mean", name] = render(identity, random_poses, size=size).mean(0, keepdim=True)

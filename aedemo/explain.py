@@ -20,13 +20,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .data import HELDOUT_SEED, heldout_poses
+from .data import HELDOUT_SEED, heldout_poses, heldout_renders
 from .errors import UsageError
 from .files import atomic_write, write_text
 from .identities import closest_names
 from .metrics import r2_score
 from .poses import FACTORS, HEAD_FACTORS
-from .renderer import render
 
 JSON_NAME, FIGURE_NAME = "explain.json", "latent_pca.png"
 MEANING = {
@@ -143,7 +142,7 @@ def gather_codes(run, n: int) -> tuple[torch.Tensor, torch.Tensor, dict]:
     poses = heldout_poses(n)
     codes = []
     for name, identity in run.identities.items():
-        frames = render(identity, poses, size=run.config.size, device=run.device)
+        frames = heldout_renders(identity, n, run.config.size)[0].to(run.device)
         crops, _ = run.pipeline.extract(frames)
         codes.append(run.model.encode(crops, name).float().cpu())
     labels = torch.arange(len(codes)).repeat_interleave(n)

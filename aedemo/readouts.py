@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .align import Geometry, crop
-from .data import heldout_poses, jitter_head
+from .data import heldout_poses, heldout_renders, jitter_head
 from .identities import Identity
 from .metrics import r2_score
 from .poses import FACTORS, HEAD_FACTORS, cat_poses, index_poses, make_generator, sample_poses
@@ -175,7 +175,7 @@ def accuracy(net: Readouts, identities: dict[str, Identity], n: int = 256) -> di
     poses = heldout_poses(n)
     correct, factors = [], []
     for k, identity in enumerate(identities.values()):
-        out = read(net, render(identity, poses, size=net.size))
+        out = read(net, heldout_renders(identity, n, net.size)[0])
         correct.append((out["identity"] == k).float())
         factors.append(out["factors"])
     both = {k: torch.cat([f[k] for f in factors]) for k in FACTORS}

@@ -8,12 +8,13 @@
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from ..data import heldout_poses
+from ..data import heldout_poses, heldout_renders
 from ..evaluate import EvalConfig, expression_blind
 from ..metrics import psnr
 from ..poses import make_generator
@@ -53,19 +54,22 @@ def heldout_pairs(identities: dict, size: int, n: int | None = None) -> list[tup
     """(source, target, frames, truth, eyes+mouth mask, best blind PSNR in eyes+mouth) for every
     ordered pair on `n` held-out poses (default: LOG_POSES shared out); the blind baselines are
     aedemo.evaluate's, on these poses, drawn once per target."""
+    return drawn_pairs(tuple(identities.items()), size, n or LOG_POSES // len(identities))
+
+
+@lru_cache(maxsize=4)
+def drawn_pairs(identities: tuple, size: int, n: int) -> list[tuple]:
+    """heldout_pairs of (name, identity) items, drawn once per process: a demo's runs all log on them."""
+    identities = dict(identities)
     names = list(identities)
-    poses, gen = heldout_poses(n or LOG_POSES // len(names)), make_generator(0)
-    frames, targets, pairs = {}, {}, []
+    poses, gen = heldout_poses(n), make_generator(0)
+    targets, pairs = {}, []
     for src, dst in ((a, b) for a in names for b in names if a != b):
-        for name in (src, dst):
-            if name not in frames:
-                frames[name], masks = render(identities[name], poses, size=size, masks=True)
-                frames[name, "features"] = masks["features"]
+        truth, features = heldout_renders(identities[dst], n, size)
         if dst not in targets:
-            truth, features = frames[dst], frames[dst, "features"]
             targets[dst] = max(float(psnr(out, truth, features).mean())
                                for out in expression_blind(identities[dst], poses, size, BLIND_SAMPLES, gen))
-        pairs.append((src, dst, frames[src], frames[dst], frames[dst, "features"], targets[dst]))
+        pairs.append((src, dst, heldout_renders(identities[src], n, size)[0], truth, features, targets[dst]))
     return pairs
 
 

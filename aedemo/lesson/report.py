@@ -13,10 +13,13 @@ and the rest of the page is still built.
 """
 from __future__ import annotations
 
+import io
 import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
+
+from PIL import Image
 
 from .. import __version__
 from ..ablate import DEMO_SECONDS, DEMO_VARIANTS
@@ -61,6 +64,7 @@ class RunView:
     stages: dict                     # tensors of one swap, stage by stage (see diagram.pipeline_stages)
     model_note: str                  # why the model's own pictures are missing, or ""
     model: Run | None                # the trained run, to draw the swap both ways; None without a checkpoint
+    animation: bytes | None = None   # the lesson's swap GIF already drawn from this model, used as it is
 
     def file(self, name: str) -> Path:
         """A path inside the run folder."""
@@ -83,7 +87,7 @@ class RunView:
         return missing(f"{name} {state}; {how}")
 
 
-def read_run(run_dir: str | Path, pipeline: Pipeline | None = None) -> RunView:
+def read_run(run_dir: str | Path, pipeline: Pipeline | None = None, animation: bytes | None = None) -> RunView:
     """Settings, identities and (from checkpoint.pt unless given) the pipeline of a run folder."""
     folder = Path(run_dir)
     settings = read_config(folder)
@@ -101,7 +105,7 @@ def read_run(run_dir: str | Path, pipeline: Pipeline | None = None) -> RunView:
         note = "The model's own pictures (crops, codes, swaps) appear here once the run has a checkpoint.pt."
     a, b = list(identities.values())[:2]
     stages = pipeline_stages(a, b, model and model.pipeline, settings.size)
-    return RunView(folder, config, settings, identities, stages, note, model)
+    return RunView(folder, config, settings, identities, stages, note, model, animation)
 
 
 def section(number: int, body: str) -> str:
@@ -201,9 +205,10 @@ def swap_animation(run: RunView) -> str:
     columns = ("Left: the source performing a motion. Middle: the swap (synthetic). Right: the true swap, drawn by "
                "the renderer in the source's exact pose.")
     if run.model is not None:
-        frames = both_ways_frames(run.model, *list(run.identities)[:2], LESSON_MOTION, LESSON_FRAMES)
-        gif = img(data_uri(gif_bytes(frames, ms_per_frame=90), "image/gif"), "The swap both ways, animated, next "
-                  "to the true swap", frames[0].width)
+        data = run.animation or gif_bytes(both_ways_frames(run.model, *list(run.identities)[:2], LESSON_MOTION,
+                                                           LESSON_FRAMES), ms_per_frame=90)
+        gif = img(data_uri(data, "image/gif"), "The swap both ways, animated, next to the true swap",
+                  Image.open(io.BytesIO(data)).width)
         return figure(gif, f"Top: {a} &rarr; {b}. Bottom: the other way, {b} &rarr; {a}. {columns}")
     gif = run.image("swap.gif", "The swap, animated, next to the true swap")
     return (figure(gif, columns) if gif else
@@ -287,7 +292,8 @@ def build_html(run: RunView) -> str:
     return page(title, head + "".join(body) + foot)
 
 
-def write_report(run_dir: str | Path, pipeline: Pipeline | None = None) -> Path:
-    """Write RUN/report.html atomically and return its path."""
-    run = read_run(run_dir, pipeline)
+def write_report(run_dir: str | Path, pipeline: Pipeline | None = None, animation: bytes | None = None) -> Path:
+    """Write RUN/report.html atomically and return its path; `animation`: the lesson's swap GIF (see
+    animate.write_swap with both_ways) when it was just drawn from `pipeline`, so it is not drawn twice."""
+    run = read_run(run_dir, pipeline, animation)
     return write_text(run.file("report.html"), build_html(run))
