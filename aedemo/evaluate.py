@@ -117,11 +117,6 @@ def expression_blind(identity, poses: dict, size: int, samples: int, gen: torch.
     return sharp, torch.cat(blur)[which]
 
 
-def swapped(run, frames: torch.Tensor, source: str, target: str) -> torch.Tensor:
-    """The run's swap of `frames` to `target`, on the CPU in [0, 1]."""
-    return run.swap(frames, to=target, source=source).detach().float().cpu().clamp(0, 1)
-
-
 def swapped_to_all(run, frames: torch.Tensor, source: str) -> dict[str, torch.Tensor]:
     """The run's swaps of `frames` to every character (its own: the reconstruction), on the CPU in [0, 1]."""
     return {name: out.detach().float().cpu().clamp(0, 1) for name, out in run.swap_all(frames, source=source).items()}
