@@ -13,9 +13,8 @@ Outputs compared with the truth (keys of `swaps[pair]["outputs"]`):
   copy    the input A unchanged
   mean    the mean image of B over random poses
   sharp   B at A's head pose (x, y, scale, roll) with the average expression
-  blur    B at A's head pose averaged over many random expressions: the best output under
-          MSE that ignores expression. The swap transfers expression only if it beats
-          the better of sharp and blur in the eyes+mouth region.
+  blur    B at A's head pose averaged over many random expressions: the best output under MSE that ignores
+          expression. The swap transfers expression only if it beats the better of sharp and blur in eyes+mouth.
   truth   the true swap itself (readouts only: the ceiling for the readout numbers)
 
 metrics.json keys:
@@ -25,20 +24,17 @@ metrics.json keys:
   swaps["A->B"]               source, target, outputs, best_blind, beats_blind, margin_db, frame_margin_db
   swaps[..].outputs[kind]     psnr, psnr_features (dB), ssim, ssim_features (mean per image),
                               sharpness (mean |image gradient| over the truth's: 1 = as crisp, < 1 = softer),
-                              output_spread: sqrt(variance across sources inside eyes+mouth over
-                              the truth's, on the held-out expressions with the head held still;
-                              0 = one face for every expression, 1 = as varied as the truth),
-                              target_share (fraction read as
-                              B by the identity readout), factors[f] = {r2, mae} between the
-                              factors read from the output and the source pose
+                              output_spread (sqrt of the variance across sources in eyes+mouth over the truth's,
+                              head held still: 0 = one face for every expression, 1 = as varied as the truth),
+                              target_share (fraction read as B by the identity readout), factors[f] = {r2, mae}
+                              between the factors read from the output and the source pose
   swaps[..].best_blind        "sharp" or "blur", whichever scores higher PSNR in eyes+mouth
   swaps[..].beats_blind       swap psnr_features > best blind psnr_features
   swaps[..].margin_db         swap psnr_features - best blind psnr_features
   swaps[..].frame_margin_db   swap psnr - blur psnr: the whole frame against the blurred baseline
-  readouts                    the readouts on clean held-out renders: identity_accuracy,
-                              factors[f] = {r2, mae}, trustworthy (>= 99 % and every R^2 >= 0.95),
-                              gaze_min_eye_open (gaze is scored only where eyes are this open),
-                              steps (how long the readouts trained)
+  readouts                    the readouts on clean held-out renders: identity_accuracy, factors[f] = {r2, mae},
+                              trustworthy (>= 99 % and every R^2 >= 0.95), steps (how long they trained),
+                              gaze_min_eye_open (gaze is scored only where eyes are this open)
   expression_transferred      every swap beats its best expression-blind baseline
   crop                        side (px), px_per_head_radius, sized_for (the character whose extras set the crop's
                               height), px_per_head_radius_without (that character), region_px[name] (its
